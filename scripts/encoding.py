@@ -1,0 +1,22 @@
+"""How short text (vaccine type codes, lot numbers) is packed into the
+fixed-size byte fields of the contracts, and back."""
+
+
+def to_bytes8(text: str) -> bytes:
+    return _pack(text, 8)
+
+
+def to_bytes32(text: str) -> bytes:
+    return _pack(text, 32)
+
+
+def from_fixed(raw: bytes | str) -> str:
+    data = bytes.fromhex(raw[2:]) if isinstance(raw, str) else bytes(raw)
+    return data.rstrip(b"\0").decode("ascii")
+
+
+def _pack(text: str, size: int) -> bytes:
+    data = text.encode("ascii")
+    if not data or len(data) > size or b"\0" in data:
+        raise ValueError(f"{text!r} must be 1..{size} ASCII characters")
+    return data.ljust(size, b"\0")

@@ -1,0 +1,59 @@
+"""Runs a Brownie script module against a node this process owns or names.
+
+    python -m scripts.run scripts.deploy                 # launch Anvil on a free port
+    python -m scripts.run scripts.deploy --port 8545     # attach to (or launch on) 8545
+    python -m scripts.run scripts.seed --rpc-url URL     # any JSON-RPC node (Besu...)
+
+`brownie run` always uses port 8545, where an orphaned node from an earlier
+run would silently serve this one; choosing the port here avoids that."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import socket
+from pathlib import Path
+
+import brownie
+from brownie import network
+from brownie._config import CONFIG
+
+ROOT = Path(__file__).resolve().parent.parent
+RPC_NETWORK = "vaxledger-rpc"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def open_session(*, port: int | None = None, rpc_url: str | None = None) -> None:
+    """Loads the project (compiling if needed) and connects Brownie."""
+    project = brownie.project.load(ROOT, name="VaxledgerProject")
+    project.load_config()
+    project._add_to_main_namespace()  # what `brownie run` does: `from brownie import VaccineLedger`
+    if rpc_url:
+        CONFIG.networks[RPC_NETWORK] = {"id": RPC_NETWORK, "name": "vaxledger JSON-RPC", "host": rpc_url}
+        network.connect(RPC_NETWORK)
+    else:
+        CONFIG.networks["development"]["cmd_settings"]["port"] = port or free_port()
+        network.connect("development")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("module", help="dotted module with a main(), e.g. scripts.deploy")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--port", type=int, help="local node port (launched if nothing listens there)")
+    where.add_argument("--rpc-url", help="JSON-RPC URL of a running node")
+    args = parser.parse_args()
+    open_session(port=args.port, rpc_url=args.rpc_url)
+    try:
+        importlib.import_module(args.module).main()
+    finally:
+        network.disconnect(kill_rpc=True)
+
+
+if __name__ == "__main__":
+    main()
