@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-DEFAULT_PATH = Path("build/deployments/manifest.json")
+DEFAULT_PATH = Path("var/manifest.json")
 ENV_VAR = "VAXLEDGER_MANIFEST"
 SCHEMA_VERSION = 1
 
@@ -66,7 +66,7 @@ class Manifest:
 
 
 def manifest_path(path: str | os.PathLike[str] | None = None) -> Path:
-    """The manifest's path: the argument, else $VAXLEDGER_MANIFEST, else build/deployments/manifest.json."""
+    """The manifest's path: the argument, else $VAXLEDGER_MANIFEST, else var/manifest.json."""
     return Path(path or os.environ.get(ENV_VAR) or DEFAULT_PATH)
 
 

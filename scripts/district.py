@@ -104,7 +104,9 @@ class District:
         self.receive(shipment, to_equipment)
         return shipment
 
-    def slot(self, site: int, vaccine_type: str, *, start_in: int = DAY, duration: int = 3600, capacity: int = 10) -> int:
+    def slot(
+        self, site: int, vaccine_type: str, *, start_in: int = DAY, duration: int = 3600, capacity: int = 10
+    ) -> int:
         tx = self.appointments.publishSlot(
             to_bytes8(vaccine_type), chain.time() + start_in, duration, capacity, {"from": self.staff[site]}
         )

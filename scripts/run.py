@@ -12,11 +12,16 @@ from __future__ import annotations
 import argparse
 import importlib
 import socket
+import threading
+import warnings
 from pathlib import Path
 
 import brownie
 from brownie import network
 from brownie._config import CONFIG
+from brownie.network.contract import ContractConstructor, ContractTx
+
+from scripts.brownie_fixes import tolerate_receipt_lag
 
 ROOT = Path(__file__).resolve().parent.parent
 RPC_NETWORK = "vaxledger-rpc"
@@ -28,9 +33,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def open_session(*, port: int | None = None, rpc_url: str | None = None) -> None:
+def open_session(*, port: int | None = None, rpc_url: str | None = None, verbose: bool = False) -> None:
     """Loads the project (compiling if needed) and connects Brownie."""
     project = brownie.project.load(ROOT, name="VaxledgerProject")
+    tolerate_receipt_lag()
+    if not verbose:
+        _quiet_brownie()
     project.load_config()
     project._add_to_main_namespace()  # what `brownie run` does: `from brownie import VaccineLedger`
     if rpc_url:
@@ -41,17 +49,34 @@ def open_session(*, port: int | None = None, rpc_url: str | None = None) -> None
         network.connect("development")
 
 
+def _quiet_brownie() -> None:
+    """Stops Brownie printing three lines per transaction.
+
+    Its contract calls and deployments pass silent=False explicitly, so the
+    documented CONFIG.argv["silent"] has no effect on them: change the defaults."""
+    for method in (ContractTx.__call__, ContractTx.transact, ContractConstructor.__call__):
+        method.__kwdefaults__["silent"] = True
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"brownie(\.|$)")
+    warnings.filterwarnings("ignore", category=FutureWarning, module="threading")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("module", help="dotted module with a main(), e.g. scripts.deploy")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--port", type=int, help="local node port (launched if nothing listens there)")
     where.add_argument("--rpc-url", help="JSON-RPC URL of a running node")
+    parser.add_argument("--verbose", action="store_true", help="print every transaction")
     args = parser.parse_args()
-    open_session(port=args.port, rpc_url=args.rpc_url)
+    open_session(port=args.port, rpc_url=args.rpc_url, verbose=args.verbose)
     try:
         importlib.import_module(args.module).main()
     finally:
+        # Brownie snapshots for its undo buffer in a thread after each transaction;
+        # let the last one finish before the connection goes.
+        for thread in threading.enumerate():
+            if thread is not threading.current_thread() and not thread.daemon:
+                thread.join(timeout=10)
         network.disconnect(kill_rpc=True)
 
 

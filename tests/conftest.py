@@ -3,13 +3,24 @@
 pytest-brownie launches the local chain when contract tests are collected.
 Brownie's port is always 8545, where an orphaned node from an earlier run
 would silently serve this one; each session takes a free port of its own
-instead, and Brownie stops the node it launched at the end."""
+instead, and Brownie stops the node it launched at the end. Brownie's
+receipt polling is corrected as in scripts/run.py (scripts/brownie_fixes.py)."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import pytest
 
 from scripts.run import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# What the Makefile exports, for a developer running pytest directly.
+os.environ.setdefault("SOLCX_BINARY_PATH", str(ROOT / ".solcx"))
+if str(ROOT / "node_modules" / ".bin") not in os.environ["PATH"].split(os.pathsep):
+    os.environ["PATH"] = os.pathsep.join([str(ROOT / "node_modules" / ".bin"), os.environ["PATH"]])
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -18,6 +29,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         from brownie._config import CONFIG
     except ImportError:  # brownie plugin disabled (-p no:pytest-brownie)
         return
+    from scripts.brownie_fixes import tolerate_receipt_lag
+
+    tolerate_receipt_lag()
     development = CONFIG.networks.get("development")
     if development is not None:
         development["cmd_settings"]["port"] = free_port()

@@ -38,13 +38,17 @@ abstract contract Custody is LotRegistry {
         uint64 reserved;
     }
 
+    /// @dev One slot: 32 * 5 + 8 + 64 + 8 = 240 bits. The lot's vaccine type and
+    /// doses per unit ride along so a receipt need not read the lot.
     struct Shipment {
         uint32 lot;
         uint32 fromFacility;
         uint32 toFacility;
         uint32 vehicle;
-        uint64 quantity;
+        uint32 quantity;
         bool quarantined;
+        bytes8 vaccineType;
+        uint8 dosesPerUnit;
     }
 
     uint64 public shipmentCount;
@@ -61,7 +65,7 @@ abstract contract Custody is LotRegistry {
         uint32 fromEquipment,
         uint32 indexed vehicle,
         uint32 toFacility,
-        uint64 quantity
+        uint32 quantity
     );
     event ShipmentReceived(uint64 indexed shipment, uint32 indexed equipment, uint64 accepted);
     event ShipmentRefused(uint64 indexed shipment, WriteOffReason reason);
@@ -116,7 +120,7 @@ abstract contract Custody is LotRegistry {
     /// @param toFacility The receiving facility.
     /// @param quantity Doses, a whole number of units.
     /// @return id The shipment id, counting from 1.
-    function ship(uint32 lot, uint32 fromEquipment, uint32 vehicle, uint32 toFacility, uint64 quantity)
+    function ship(uint32 lot, uint32 fromEquipment, uint32 vehicle, uint32 toFacility, uint32 quantity)
         external
         returns (uint64 id)
     {
@@ -138,7 +142,7 @@ abstract contract Custody is LotRegistry {
         _takeSiteStock(m.facility, l.vaccineType, quantity, false);
         v.openItems += 1;
         id = ++shipmentCount;
-        _shipments[id] = Shipment(lot, m.facility, toFacility, vehicle, quantity, false);
+        _shipments[id] = Shipment(lot, m.facility, toFacility, vehicle, quantity, false, l.vaccineType, l.dosesPerUnit);
         emit Shipped(id, lot, fromEquipment, vehicle, toFacility, quantity);
     }
 
@@ -146,15 +150,16 @@ abstract contract Custody is LotRegistry {
     /// rest is written off with `reason`. A quarantined shipment cannot be received.
     /// @param id The shipment id.
     /// @param equipment Storage equipment of the receiving facility.
-    /// @param accepted Doses accepted, 1..quantity.
+    /// @param accepted Doses accepted, 1..quantity, a whole number of units.
     /// @param reason Why the rest is written off; ignored when all is accepted.
-    function receiveShipment(uint64 id, uint32 equipment, uint64 accepted, WriteOffReason reason) external {
+    function receiveShipment(uint64 id, uint32 equipment, uint32 accepted, WriteOffReason reason) external {
         Shipment memory s = _openShipment(id);
         Membership memory m = _custodian(msg.sender);
         if (m.facility != s.toFacility) revert WrongFacility(msg.sender, s.toFacility);
         if (s.quarantined) revert ShipmentInQuarantine(id);
         if (accepted == 0) revert ZeroQuantity();
         if (accepted > s.quantity) revert ExceedsShipment(id, s.quantity);
+        if (accepted % s.dosesPerUnit != 0) revert NotWholeUnits(accepted, s.dosesPerUnit);
         if (accepted < s.quantity && reason == WriteOffReason.None) revert ReasonRequired();
         Equipment storage e = _requireStorage(equipment);
         if (e.facility != m.facility) revert WrongFacility(msg.sender, e.facility);
@@ -162,7 +167,7 @@ abstract contract Custody is LotRegistry {
 
         _closeShipment(id, s.vehicle);
         _putStock(s.lot, equipment, e, accepted);
-        _putSiteStock(m.facility, _lots[s.lot].vaccineType, accepted);
+        _putSiteStock(m.facility, s.vaccineType, accepted);
         emit ShipmentReceived(id, equipment, accepted);
         if (accepted < s.quantity) emit WrittenOff(s.lot, s.vehicle, s.quantity - accepted, reason);
     }

@@ -87,7 +87,9 @@ abstract contract FacilityRegistry is VaxRoles {
         emit FacilityRegistered(id, kind, name, areaCode);
     }
 
-    /// @notice Opens or closes a facility; a closed facility receives no shipment.
+    /// @notice Opens or closes a facility. Nothing new can be shipped to a closed facility
+    /// nor lots registered by it; shipments already in transit can still be received, and
+    /// its stock can still be shipped out.
     function setFacilityActive(uint32 facility, bool active) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _requireFacility(facility).active = active;
         emit FacilityStatusChanged(facility, active);

@@ -76,6 +76,7 @@ abstract contract LotRegistry is FacilityRegistry {
     error ZeroQuantity();
     error NotWholeUnits(uint64 quantity, uint8 dosesPerUnit);
     error InvalidCertificate();
+    error InvalidNotice();
     error LotNotRegistered(uint32 lot, LotStatus status);
     error LotNotReleased(uint32 lot);
     error LotUnderRecall(uint32 lot);
@@ -124,6 +125,7 @@ abstract contract LotRegistry is FacilityRegistry {
         if (p.manufacturer == 0) revert UnknownProduct(product);
         Membership memory m = _custodian(msg.sender);
         if (m.facility != p.manufacturer) revert WrongFacility(msg.sender, p.manufacturer);
+        if (!_facilities[p.manufacturer].active) revert FacilityInactive(p.manufacturer);
         if (lotNumber == bytes32(0)) revert InvalidLotNumber();
         if (expiry <= block.timestamp) revert InvalidExpiry(expiry);
         if (doses == 0) revert ZeroQuantity();
@@ -154,6 +156,7 @@ abstract contract LotRegistry is FacilityRegistry {
     /// @param lot The lot id.
     /// @param noticeHash Hash of the recall notice.
     function recallLot(uint32 lot, bytes32 noticeHash) external {
+        if (noticeHash == bytes32(0)) revert InvalidNotice();
         Lot storage l = _requireLot(lot);
         if (!hasRole(REGULATOR_ROLE, msg.sender)) {
             Membership memory m = _custodian(msg.sender);

@@ -138,7 +138,16 @@ def text32(text: str) -> bytes:
 def reverts(error: str, *args: Any) -> Any:
     """Expects a revert with the named custom error; with `args`, exactly those arguments.
 
-    Brownie renders a custom error as "Name: arg1, arg2"."""
+    Brownie renders a custom error as "Name: arg1, arg2", with addresses in
+    lower case and bytes as Python bytes literals; accounts and checksummed
+    addresses may be passed as they are."""
     if args:
-        return brownie.reverts(f"{error}: {', '.join(str(a) for a in args)}")
+        return brownie.reverts(f"{error}: {', '.join(_rendered(a) for a in args)}")
     return brownie.reverts(revert_pattern=rf"{error}(: .*)?")
+
+
+def _rendered(arg: Any) -> str:
+    text = str(getattr(arg, "address", arg))
+    if text.startswith("0x") and len(text) == 42:
+        return text.lower()
+    return text

@@ -1,0 +1,1 @@
+"""Runs the whole platform on embedded defaults (`make up`)."""

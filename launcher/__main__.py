@@ -1,0 +1,128 @@
+"""`make up`: the local chain, the deployment and the demo district, kept running.
+
+    python -m launcher            (Ctrl-C stops everything)
+
+The chain is Anvil with its state kept in var/chain/, written when it stops,
+so a restart resumes the same chain and the deployment is reused. (Periodic
+dumps are off: under load they made Brownie's receipt polling misreport mined
+transactions as dropped.) After a hard kill the chain starts empty and the
+next start deploys and seeds again; `make clean-state` starts afresh. Settings (environment):
+VAXLEDGER_CHAIN_PORT (8545), VAXLEDGER_STATE_DIR (var)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAIN_ID = 31337
+
+
+def rpc(url: str, method: str, params: list | None = None) -> object:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())["result"]
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def start_chain(port: int, state_dir: Path) -> subprocess.Popen[bytes]:
+    if port_in_use(port):
+        sys.exit(
+            f"port {port} is already in use (an earlier node still running?): stop it, "
+            f"or choose another port with VAXLEDGER_CHAIN_PORT"
+        )
+    state_dir.mkdir(parents=True, exist_ok=True)
+    log = open(state_dir / "anvil.log", "ab")  # noqa: SIM115 (lives as long as the node)
+    node = subprocess.Popen(
+        [
+            "anvil",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--chain-id",
+            str(CHAIN_ID),
+            "--block-base-fee-per-gas",
+            "0",
+            "--gas-limit",
+            "30000000",
+            "--state",
+            str(state_dir / "state.json"),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        if node.poll() is not None:
+            sys.exit(f"anvil exited with {node.returncode}: see {state_dir / 'anvil.log'}")
+        try:
+            rpc(url, "eth_chainId")
+            return node
+        except OSError:
+            time.sleep(0.1)
+    node.terminate()
+    sys.exit(f"anvil did not answer on {url} within 10 s")
+
+
+def deployed(url: str, manifest: Path) -> bool:
+    """True when the manifest names a ledger that has code on this chain."""
+    try:
+        data = json.loads(manifest.read_text())
+        code = rpc(url, "eth_getCode", [data["contracts"]["VaccineLedger"]["address"], "latest"])
+    except (OSError, KeyError, ValueError):
+        return False
+    return int(data["chain_id"]) == CHAIN_ID and code not in ("0x", "0x0", None)
+
+
+def brownie_step(module: str, port: int, env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "-m", "scripts.run", module, "--port", str(port)], cwd=ROOT, env=env, check=True)
+
+
+def main() -> None:
+    port = int(os.environ.get("VAXLEDGER_CHAIN_PORT", "8545"))
+    state = ROOT / os.environ.get("VAXLEDGER_STATE_DIR", "var")
+    manifest = state / "manifest.json"
+    env = {**os.environ, "VAXLEDGER_MANIFEST": str(manifest)}
+    url = f"http://127.0.0.1:{port}"
+
+    node = start_chain(port, state / "chain")
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        if deployed(url, manifest):
+            print(f"chain resumed from {state / 'chain'}; deployment in {manifest} reused")
+        else:
+            brownie_step("scripts.deploy", port, env)
+            brownie_step("scripts.seed", port, env)
+        print(f"\nvaxledger is up.\n  chain     {url} (chain id {CHAIN_ID})\n  manifest  {manifest}\nCtrl-C stops it.")
+        while not stopping and node.poll() is None:
+            time.sleep(0.5)
+    finally:
+        if node.poll() is None:
+            node.send_signal(signal.SIGINT)  # anvil writes its state on the way out
+            node.wait(timeout=30)
+    if not stopping:
+        sys.exit(f"the chain stopped unexpectedly (exit {node.returncode}): see {state / 'chain' / 'anvil.log'}")
+
+
+if __name__ == "__main__":
+    main()
