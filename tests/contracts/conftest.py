@@ -4,6 +4,8 @@ test isolated by a chain snapshot (Brownie's fn_isolation)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,3 +153,64 @@ def _rendered(arg: Any) -> str:
     if text.startswith("0x") and len(text) == 42:
         return text.lower()
     return text
+
+
+# --------------------------------------------------------------------------- state snapshots
+
+SNAPSHOT_TYPES = (to_bytes8("HepB"), to_bytes8("bOPV"))
+
+
+def type_word(vaccine_type: bytes) -> int:
+    """A bytes8 as it sits in an ABI word (left-aligned)."""
+    return int.from_bytes(vaccine_type.ljust(32, b"\0"), "big")
+
+
+def _call(contract: Any, name: str, *args: int | bytes) -> tuple[str, str]:
+    """(address, calldata) for a view, encoded by hand (static uint and bytesN arguments only)."""
+    words = (a.ljust(32, b"\0").hex() if isinstance(a, bytes) else f"{a:064x}" for a in args)
+    return contract.address, getattr(contract, name).signature + "".join(words)
+
+
+def _batch(calls: list[tuple[str, str]]) -> list[tuple[int, ...]]:
+    """Runs the calls in one JSON-RPC batch; each result as its ABI words."""
+    responses = web3.provider.make_batch_request(
+        [("eth_call", [{"to": to, "data": data}, "latest"]) for to, data in calls]
+    )
+    assert isinstance(responses, list), responses
+    words = [bytes.fromhex(r["result"][2:]) for r in responses]
+    return [tuple(int.from_bytes(raw[i : i + 32], "big") for i in range(0, len(raw), 32)) for raw in words]
+
+
+def ledger_state(w: World, units: tuple[bytes, ...] = ()) -> dict[Any, tuple[int, ...]]:
+    """Every lot, stock entry, site stock (HepB, bOPV), shipment, equipment, slot and booking,
+    and the given units, read in one batch as raw ABI words (so they compare exactly)."""
+    led, app = w.ledger, w.appointments
+    counts = _batch(
+        [_call(led, n) for n in ("lotCount", "equipmentCount", "facilityCount", "shipmentCount")]
+        + [_call(app, n) for n in ("slotCount", "bookingCount")]
+    )
+    lots, equipment, facilities, shipments, slots, bookings = (c[0] for c in counts)
+    keyed: list[tuple[Any, tuple[str, str]]] = []
+    for lot in range(1, lots + 1):
+        keyed.append((("lot", lot), _call(led, "lot", lot)))
+        keyed += [(("stock", lot, eq), _call(led, "stockOf", lot, eq)) for eq in range(1, equipment + 1)]
+    for fac in range(1, facilities + 1):
+        keyed += [(("site", fac, type_word(vt)), _call(led, "siteStock", fac, vt)) for vt in SNAPSHOT_TYPES]
+    keyed += [(("shipment", sid), _call(led, "shipment", sid)) for sid in range(1, shipments + 1)]
+    keyed += [(("equipment", eq), _call(led, "equipment", eq)) for eq in range(1, equipment + 1)]
+    keyed += [(("slot", s), _call(app, "slot", s)) for s in range(1, slots + 1)]
+    keyed += [(("booking", b), _call(app, "booking", b)) for b in range(1, bookings + 1)]
+    keyed += [(("unit", u), _call(led, "unit", u)) for u in units]
+    state = dict(zip([k for k, _ in keyed], _batch([c for _, c in keyed]), strict=True))
+    state["counts"] = (lots, equipment, facilities, shipments, slots, bookings)
+    return state
+
+
+@contextmanager
+def rejected(w: World, error: str, *args: Any, units: tuple[bytes, ...] = ()) -> Iterator[None]:
+    """Expects the named custom error, and that nothing of the ledger's or the appointments'
+    state changed (`units`: unit records to include)."""
+    before = ledger_state(w, units)
+    with reverts(error, *args):
+        yield
+    assert ledger_state(w, units) == before

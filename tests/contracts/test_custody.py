@@ -12,15 +12,13 @@ that no stock, site stock, shipment or equipment changed."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from brownie import VaccineLedger, accounts, chain, web3
+from brownie import VaccineLedger, accounts, chain
 
 from chain.enums import EquipmentKind, WriteOffReason
-from tests.contracts.conftest import World, person, reverts, text32, unit, vtype
+from tests.contracts.conftest import World, ledger_state, person, rejected, reverts, text32, type_word, unit, vtype
 
 DAY = 86_400
 HEPB = vtype("HepB")
@@ -44,67 +42,10 @@ NONE = WriteOffReason.NONE
 # --------------------------------------------------------------------------- helpers
 
 
-def addr(account: Any) -> str:
-    """An address as Brownie renders it inside a custom error."""
-    return str(account).lower()
-
-
-def _words(raw: bytes) -> tuple[int, ...]:
-    return tuple(int.from_bytes(raw[i : i + 32], "big") for i in range(0, len(raw), 32))
-
-
-def _type_word(vaccine_type: bytes) -> int:
-    """A bytes8 as it sits in an ABI word (left-aligned)."""
-    return int.from_bytes(vaccine_type.ljust(32, b"\0"), "big")
-
-
-def _call(ledger: Any, name: str, *args: int | bytes) -> str:
-    """Calldata for a view, encoded by hand (static uint and bytesN arguments only)."""
-    words = (a.ljust(32, b"\0").hex() if isinstance(a, bytes) else f"{a:064x}" for a in args)
-    return getattr(ledger, name).signature + "".join(words)
-
-
-def _batch(ledger: Any, calls: list[str]) -> list[tuple[int, ...]]:
-    """Runs the calls in one JSON-RPC batch."""
-    responses = web3.provider.make_batch_request(
-        [("eth_call", [{"to": ledger.address, "data": data}, "latest"]) for data in calls]
-    )
-    assert isinstance(responses, list), responses
-    return [_words(bytes.fromhex(r["result"][2:])) for r in responses]
-
-
-def ledger_state(w: World) -> dict[Any, tuple[int, ...]]:
-    """Every stock entry, site stock, shipment, equipment and lot of the ledger, read in one batch."""
-    led = w.ledger
-    counts = _batch(led, [_call(led, n) for n in ("lotCount", "equipmentCount", "facilityCount", "shipmentCount")])
-    lots, equipment, facilities, shipments = (c[0] for c in counts)
-    keys: list[Any] = []
-    calls: list[str] = []
-    for lot in range(1, lots + 1):
-        keys.append(("lot", lot))
-        calls.append(_call(led, "lot", lot))
-        for eq in range(1, equipment + 1):
-            keys.append(("stock", lot, eq))
-            calls.append(_call(led, "stockOf", lot, eq))
-    for fac in range(1, facilities + 1):
-        for vt in (HEPB, BOPV):
-            keys.append(("site", fac, _type_word(vt)))
-            calls.append(_call(led, "siteStock", fac, vt))
-    for sid in range(1, shipments + 1):
-        keys.append(("shipment", sid))
-        calls.append(_call(led, "shipment", sid))
-    for eq in range(1, equipment + 1):
-        keys.append(("equipment", eq))
-        calls.append(_call(led, "equipment", eq))
-    state = dict(zip(keys, _batch(led, calls), strict=True))
-    state["counts"] = (lots, equipment, facilities, shipments)
-    return state
-
-
 def audit(w: World) -> dict[Any, tuple[int, ...]]:
     """Asserts conservation per lot, openItems per equipment and siteStock per site and type."""
     state = ledger_state(w)
-    lots, equipment, facilities, shipments = state["counts"]
+    lots, equipment, facilities, shipments, *_ = state["counts"]
     written_off: Counter[int] = Counter()
     for ev in w.ledger.events.get_sequence(0, event_type="WrittenOff"):
         written_off[ev.args.lot] += ev.args.quantity
@@ -127,7 +68,7 @@ def audit(w: World) -> dict[Any, tuple[int, ...]]:
 
     for fac in range(1, facilities + 1):
         for vt in (HEPB, BOPV):
-            word = _type_word(vt)
+            word = type_word(vt)
             available = sum(
                 state["stock", lot, eq][0]
                 for lot in range(1, lots + 1)
@@ -137,15 +78,6 @@ def audit(w: World) -> dict[Any, tuple[int, ...]]:
             )
             assert state["site", fac, word][0] == available, f"site stock of facility {fac} off"
     return state
-
-
-@contextmanager
-def rejected(w: World, error: str, *args: Any) -> Iterator[None]:
-    """Expects the named custom error, and that the ledger's custody state did not change."""
-    before = ledger_state(w)
-    with reverts(error, *args):
-        yield
-    assert ledger_state(w) == before
 
 
 def staff_of(w: World, equipment: int) -> Any:
@@ -226,7 +158,7 @@ def test_set_appointments_wires_once_and_emits():
     tx = ledger.setAppointments(accounts[6], {"from": accounts[0]})
     assert tx.events["AppointmentsSet"]["appointments"] == accounts[6]
     assert ledger.appointments() == accounts[6]
-    with reverts("AppointmentsAlreadySet", addr(accounts[6])):
+    with reverts("AppointmentsAlreadySet", accounts[6]):
         ledger.setAppointments(accounts[7], {"from": accounts[0]})
     assert ledger.appointments() == accounts[6]
 
@@ -240,13 +172,13 @@ def test_set_appointments_rejects_zero_address():
 
 def test_set_appointments_only_admin():
     ledger = VaccineLedger.deploy(accounts[0], {"from": accounts[0]})
-    with reverts("AccessControlUnauthorizedAccount", addr(accounts[1]), bytes(32)):
+    with reverts("AccessControlUnauthorizedAccount", accounts[1], bytes(32)):
         ledger.setAppointments(accounts[6], {"from": accounts[1]})
     assert ledger.appointments() == "0x" + "00" * 20
 
 
 def test_set_appointments_cannot_rewire_deployed_ledger(world):
-    with rejected(world, "AppointmentsAlreadySet", addr(world.appointments)):
+    with rejected(world, "AppointmentsAlreadySet", world.appointments):
         world.ledger.setAppointments(accounts[6], {"from": world.admin})
     assert world.ledger.appointments() == world.appointments
 
@@ -391,18 +323,18 @@ def test_ship_via_vehicle_under_excursion(world):
 
 
 def test_ship_by_non_member(world):
-    with rejected(world, "NotAMember", addr(accounts[5])):
+    with rejected(world, "NotAMember", accounts[5]):
         ship(world, world.hepb_lot, world.cdc_room, world.clinic, 10, by=accounts[5])
 
 
 def test_ship_by_member_whose_custodian_role_was_revoked(world):
     world.ledger.revokeRole(world.ledger.DISTRIBUTOR_ROLE(), world.cdc_staff, {"from": world.admin})
-    with rejected(world, "MissingRole", addr(world.cdc_staff)):
+    with rejected(world, "MissingRole", world.cdc_staff):
         ship(world, world.hepb_lot, world.cdc_room, world.clinic, 10)
 
 
 def test_ship_from_another_facilitys_equipment(world):
-    with rejected(world, "WrongFacility", addr(world.nurse2), world.clinic):
+    with rejected(world, "WrongFacility", world.nurse2, world.clinic):
         ship(world, world.hepb_lot, world.fridge, world.cdc, 10, by=world.nurse2)
 
 
@@ -486,13 +418,13 @@ def test_receive_unknown_shipment(world):
 
 def test_receive_by_wrong_facility(world):
     sid = shipped(world, 40)
-    with rejected(world, "WrongFacility", addr(world.nurse2), world.clinic):
+    with rejected(world, "WrongFacility", world.nurse2, world.clinic):
         world.ledger.receiveShipment(sid, world.fridge_b, 40, NONE, {"from": world.nurse2})
 
 
 def test_receive_by_non_member(world):
     sid = shipped(world, 40)
-    with rejected(world, "NotAMember", addr(accounts[5])):
+    with rejected(world, "NotAMember", accounts[5]):
         world.ledger.receiveShipment(sid, world.fridge, 40, NONE, {"from": accounts[5]})
 
 
@@ -522,7 +454,7 @@ def test_receive_into_unknown_equipment(world):
 
 def test_receive_into_another_facilitys_fridge(world):
     sid = shipped(world, 40)
-    with rejected(world, "WrongFacility", addr(world.nurse), world.clinic2):
+    with rejected(world, "WrongFacility", world.nurse, world.clinic2):
         world.ledger.receiveShipment(sid, world.fridge_b, 40, NONE, {"from": world.nurse})
 
 
@@ -582,13 +514,13 @@ def test_refuse_without_reason(world):
 def test_refuse_only_by_receiving_facility(world, who):
     sid = shipped(world, 40)
     account = getattr(world, who)
-    with rejected(world, "WrongFacility", addr(account), world.clinic):
+    with rejected(world, "WrongFacility", account, world.clinic):
         world.ledger.refuseShipment(sid, WriteOffReason.REFUSED, {"from": account})
 
 
 def test_refuse_by_non_member(world):
     sid = shipped(world, 40)
-    with rejected(world, "NotAMember", addr(accounts[5])):
+    with rejected(world, "NotAMember", accounts[5]):
         world.ledger.refuseShipment(sid, WriteOffReason.REFUSED, {"from": accounts[5]})
 
 
@@ -685,12 +617,12 @@ def test_move_into_inactive_equipment(world):
 
 
 def test_move_into_another_facilitys_equipment(world):
-    with rejected(world, "WrongFacility", addr(world.nurse), world.clinic2):
+    with rejected(world, "WrongFacility", world.nurse, world.clinic2):
         world.ledger.move(world.hepb_lot, world.fridge, world.fridge_b, 10, {"from": world.nurse})
 
 
 def test_move_out_of_another_facilitys_equipment(world):
-    with rejected(world, "WrongFacility", addr(world.cdc_staff), world.clinic):
+    with rejected(world, "WrongFacility", world.cdc_staff, world.clinic):
         world.ledger.move(world.hepb_lot, world.fridge, world.cdc_room, 10, {"from": world.cdc_staff})
 
 
@@ -717,7 +649,7 @@ def test_move_lot_not_held(world):
 
 
 def test_move_by_non_member(world):
-    with rejected(world, "NotAMember", addr(accounts[5])):
+    with rejected(world, "NotAMember", accounts[5]):
         world.ledger.move(world.hepb_lot, world.fridge, world.fridge2, 10, {"from": accounts[5]})
 
 
@@ -790,12 +722,12 @@ def test_write_off_lot_not_held(world):
 
 
 def test_write_off_another_facilitys_stock(world):
-    with rejected(world, "WrongFacility", addr(world.nurse2), world.clinic):
+    with rejected(world, "WrongFacility", world.nurse2, world.clinic):
         world.ledger.writeOff(world.hepb_lot, world.fridge, 1, DAMAGED, {"from": world.nurse2})
 
 
 def test_write_off_by_non_member(world):
-    with rejected(world, "NotAMember", addr(accounts[5])):
+    with rejected(world, "NotAMember", accounts[5]):
         world.ledger.writeOff(world.hepb_lot, world.fridge, 1, DAMAGED, {"from": accounts[5]})
 
 
@@ -845,7 +777,7 @@ def test_quarantine_empty_equipment_with_empty_list(world):
 @pytest.mark.parametrize("who", ["nurse", "maker_staff", "admin"])
 def test_quarantine_stock_role_required(world, who):
     account = getattr(world, who)
-    with rejected(world, "MissingRole", addr(account)):
+    with rejected(world, "MissingRole", account):
         world.ledger.quarantineStock(world.fridge, [world.hepb_lot, world.bopv_lot], REF, {"from": account})
 
 
@@ -918,7 +850,7 @@ def test_quarantine_shipments_marks_every_open_shipment(world, who):
 def test_quarantine_shipments_role_required(world, who):
     sid = shipped(world, 40)
     account = getattr(world, who)
-    with rejected(world, "MissingRole", addr(account)):
+    with rejected(world, "MissingRole", account):
         world.ledger.quarantineShipments(world.van, [sid], REF, {"from": account})
 
 
@@ -1003,7 +935,7 @@ def test_end_excursion_unknown_equipment(world):
 def test_end_excursion_role_required(world, who):
     quarantine(world, world.fridge)
     account = getattr(world, who)
-    with rejected(world, "MissingRole", addr(account)):
+    with rejected(world, "MissingRole", account):
         world.ledger.endExcursion(world.fridge, REF, {"from": account})
 
 
@@ -1050,7 +982,7 @@ def test_release_stock_while_excursion_goes_on(world):
 def test_release_stock_role_required(world, who):
     _quarantined_fridge(world)
     account = getattr(world, who)
-    with rejected(world, "MissingRole", addr(account)):
+    with rejected(world, "MissingRole", account):
         world.ledger.releaseStock(world.fridge, world.hepb_lot, 10, {"from": account})
 
 
@@ -1127,7 +1059,7 @@ def test_dispose_keeps_entry_while_available_doses_remain(world):
 def test_dispose_role_required(world, who):
     _quarantined_fridge(world)
     account = getattr(world, who)
-    with rejected(world, "MissingRole", addr(account)):
+    with rejected(world, "MissingRole", account):
         world.ledger.disposeStock(world.fridge, world.hepb_lot, 10, EXCURSION, {"from": account})
 
 
@@ -1207,7 +1139,7 @@ def test_release_shipment_role_required(world, who):
     sid = _quarantined_shipment(world)
     world.ledger.endExcursion(world.van, REF, {"from": world.oracle})
     account = getattr(world, who)
-    with rejected(world, "MissingRole", addr(account)):
+    with rejected(world, "MissingRole", account):
         world.ledger.releaseShipment(sid, {"from": account})
 
 
@@ -1227,7 +1159,7 @@ def test_booking_reserves_and_cancelling_unreserves(world):
 @pytest.mark.parametrize("who", ["admin", "nurse"])
 def test_reserve_only_from_appointments(world, who):
     account = getattr(world, who)
-    with rejected(world, "OnlyAppointments", addr(account)):
+    with rejected(world, "OnlyAppointments", account):
         world.ledger.reserve(world.clinic, HEPB, {"from": account})
 
 
@@ -1235,7 +1167,7 @@ def test_reserve_only_from_appointments(world, who):
 def test_unreserve_only_from_appointments(world, who):
     book(world, 1)
     account = getattr(world, who)
-    with rejected(world, "OnlyAppointments", addr(account)):
+    with rejected(world, "OnlyAppointments", account):
         world.ledger.unreserve(world.clinic, HEPB, {"from": account})
     assert site(world, world.clinic) == (100, 1)
 

@@ -7,15 +7,13 @@ events with their arguments. Every revert test checks the named error and, throu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from brownie import accounts, chain, web3
+from brownie import accounts, chain
 
 from chain.enums import AefiCategory, AefiSeverity, BookingStatus
-from tests.contracts.conftest import World, person, reverts, text32, unit, vtype
+from tests.contracts.conftest import World, person, rejected, reverts, text32, unit, vtype
 
 DAY = 86_400
 HEPB = vtype("HepB")
@@ -31,44 +29,6 @@ NON_SERIOUS = AefiSeverity.NON_SERIOUS
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def addr(account: Any) -> str:
-    """An address as Brownie renders it inside a custom error."""
-    return str(account).lower()
-
-
-def _views(calls: list[tuple[Any, tuple]]) -> list[Any]:
-    """Reads many views in one JSON-RPC batch."""
-    with web3.batch_requests() as batch:
-        for fn, args in calls:
-            batch.add(web3.eth.call({"to": fn._address, "data": fn.encode_input(*args)}))
-        raw = batch.execute()
-    return [fn.decode_output(r) for (fn, _), r in zip(calls, raw, strict=True)]
-
-
-def books(w: World, units: tuple[bytes, ...] = ()) -> list[Any]:
-    """Every stock entry, site stock, slot and booking, and the given units."""
-    led, app = w.ledger, w.appointments
-    counts = (led.lotCount, led.equipmentCount, led.facilityCount, app.slotCount, app.bookingCount)
-    lots, equipment, facilities, slots, bookings = _views([(c, ()) for c in counts])
-    calls: list[tuple[Any, tuple]] = [
-        (led.stockOf, (lot, eq)) for lot in range(1, lots + 1) for eq in range(1, equipment + 1)
-    ]
-    calls += [(led.siteStock, (f, vt)) for f in range(1, facilities + 1) for vt in (HEPB, BOPV)]
-    calls += [(app.slot, (s,)) for s in range(1, slots + 1)]
-    calls += [(app.booking, (b,)) for b in range(1, bookings + 1)]
-    calls += [(led.unit, (u,)) for u in units]
-    return [(lots, equipment, facilities, slots, bookings), *_views(calls)]
-
-
-@contextmanager
-def rejected(w: World, error: str, *args: Any, units: tuple[bytes, ...] = ()) -> Iterator[None]:
-    """Expects the named custom error, and that no stock, site stock, slot, booking or unit changed."""
-    before = books(w, units)
-    with reverts(error, *args):
-        yield
-    assert books(w, units) == before
 
 
 def dose(
@@ -292,7 +252,7 @@ def test_dose_of_lot_not_held_in_the_equipment_is_refused(world):
 
 def test_dose_from_another_clinics_equipment_is_refused(world):
     stock_clinic2(world, 5)
-    with rejected(world, "WrongFacility", addr(world.nurse2), world.clinic, units=(HB_UNIT,)):
+    with rejected(world, "WrongFacility", world.nurse2, world.clinic, units=(HB_UNIT,)):
         dose(world, by=world.nurse2)
 
 
@@ -316,19 +276,19 @@ def test_dose_by_manufacturer_or_cdc_staff_is_not_a_clinic(world, who):
 @pytest.mark.parametrize("who", ["citizen", "admin", "regulator", "oracle"])
 def test_dose_by_non_member_is_refused(world, who):
     account = accounts[5] if who == "citizen" else getattr(world, who)
-    with rejected(world, "NotAMember", addr(account), units=(HB_UNIT,)):
+    with rejected(world, "NotAMember", account, units=(HB_UNIT,)):
         dose(world, by=account)
 
 
 def test_dose_by_member_whose_clinic_role_was_revoked(world):
     world.ledger.revokeRole(world.ledger.CLINIC_ROLE(), world.nurse, {"from": world.admin})
-    with rejected(world, "MissingRole", addr(world.nurse), units=(HB_UNIT,)):
+    with rejected(world, "MissingRole", world.nurse, units=(HB_UNIT,)):
         dose(world)
 
 
 def test_dose_by_removed_member_is_refused(world):
     world.ledger.removeMember(world.nurse, {"from": world.admin})
-    with rejected(world, "NotAMember", addr(world.nurse), units=(HB_UNIT,)):
+    with rejected(world, "NotAMember", world.nurse, units=(HB_UNIT,)):
         dose(world)
 
 
@@ -516,12 +476,12 @@ def test_report_by_manufacturer_or_cdc_staff_is_not_a_clinic(world, who):
 def test_report_by_non_member_is_refused(world, who):
     dose(world)
     account = accounts[5] if who == "citizen" else world.regulator
-    with reverts("NotAMember", addr(account)):
+    with reverts("NotAMember", account):
         aefi(world, HB_UNIT, 1, by=account)
 
 
 def test_report_by_member_whose_clinic_role_was_revoked(world):
     dose(world)
     world.ledger.revokeRole(world.ledger.CLINIC_ROLE(), world.nurse2, {"from": world.admin})
-    with reverts("MissingRole", addr(world.nurse2)):
+    with reverts("MissingRole", world.nurse2):
         aefi(world, HB_UNIT, 1, by=world.nurse2)

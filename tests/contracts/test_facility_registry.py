@@ -19,17 +19,12 @@ CUSTODIAN_ROLE = {
 }
 
 
-def addr(account: Any) -> str:
-    """An address as Brownie renders it inside a custom error."""
-    return str(account).lower()
-
-
 def role(ledger: Any, name: str) -> bytes:
     return bytes(getattr(ledger, name)())
 
 
 def unauthorized(account: Any, needed: bytes) -> Any:
-    return reverts("AccessControlUnauthorizedAccount", addr(account), needed)
+    return reverts("AccessControlUnauthorizedAccount", account, needed)
 
 
 @pytest.fixture
@@ -79,7 +74,7 @@ def test_grant_role_by_non_admin_reverts(world, outsider):
 
 def test_either_role_check_reverts_with_missing_role(world):
     # releaseShipment needs DISTRIBUTOR_ROLE or REGULATOR_ROLE; the oracle has neither.
-    with reverts("MissingRole", addr(world.oracle)):
+    with reverts("MissingRole", world.oracle):
         world.ledger.releaseShipment(1, {"from": world.oracle})
 
 
@@ -92,7 +87,7 @@ def test_either_role_check_accepts_each_role(world):
 
 def test_any_role_check_reverts_with_missing_role(world):
     # endExcursion needs ORACLE_ROLE, DISTRIBUTOR_ROLE or REGULATOR_ROLE.
-    with reverts("MissingRole", addr(world.nurse)):
+    with reverts("MissingRole", world.nurse):
         world.ledger.endExcursion(world.fridge, text32("x"), {"from": world.nurse})
 
 
@@ -273,7 +268,7 @@ def test_add_member_to_inactive_facility_is_allowed(world, outsider):
 
 def test_add_member_twice_reverts_with_current_facility(world):
     for target in (world.clinic, world.clinic2):
-        with reverts("AlreadyAMember", addr(world.nurse), world.clinic):
+        with reverts("AlreadyAMember", world.nurse, world.clinic):
             world.ledger.addMember(world.nurse, target, {"from": world.admin})
     assert tuple(world.ledger.membership(world.nurse)) == (world.clinic, FacilityKind.CLINIC)
 
@@ -318,13 +313,13 @@ def test_removed_member_can_join_another_facility(world):
 
 
 def test_remove_member_rejects_non_member(world, outsider):
-    with reverts("NotAMember", addr(outsider)):
+    with reverts("NotAMember", outsider):
         world.ledger.removeMember(outsider, {"from": world.admin})
 
 
 def test_remove_member_twice_reverts(world):
     world.ledger.removeMember(world.nurse, {"from": world.admin})
-    with reverts("NotAMember", addr(world.nurse)):
+    with reverts("NotAMember", world.nurse):
         world.ledger.removeMember(world.nurse, {"from": world.admin})
 
 
@@ -354,19 +349,19 @@ def test_custodian_facility_of_each_staff_member(world):
 
 def test_custodian_facility_rejects_non_member(world, outsider):
     for account in (outsider, world.admin, world.regulator, world.oracle):
-        with reverts("NotAMember", addr(account)):
+        with reverts("NotAMember", account):
             world.ledger.custodianFacility(account)
 
 
 def test_custodian_role_without_membership_is_not_a_custodian(world, outsider):
     world.ledger.grantRole(role(world.ledger, "CLINIC_ROLE"), outsider, {"from": world.admin})
-    with reverts("NotAMember", addr(outsider)):
+    with reverts("NotAMember", outsider):
         world.ledger.custodianFacility(outsider)
 
 
 def test_custodian_facility_after_remove_member_reverts(world):
     world.ledger.removeMember(world.nurse, {"from": world.admin})
-    with reverts("NotAMember", addr(world.nurse)):
+    with reverts("NotAMember", world.nurse):
         world.ledger.custodianFacility(world.nurse)
 
 
@@ -374,7 +369,7 @@ def test_custodian_facility_after_role_revoked_reverts_missing_role(world):
     ledger = world.ledger
     ledger.revokeRole(role(ledger, "CLINIC_ROLE"), world.nurse, {"from": world.admin})
     assert tuple(ledger.membership(world.nurse)) == (world.clinic, FacilityKind.CLINIC)
-    with reverts("MissingRole", addr(world.nurse)):
+    with reverts("MissingRole", world.nurse):
         ledger.custodianFacility(world.nurse)
 
     ledger.grantRole(role(ledger, "CLINIC_ROLE"), world.nurse, {"from": world.admin})
@@ -384,7 +379,7 @@ def test_custodian_facility_after_role_revoked_reverts_missing_role(world):
 def test_custodian_facility_after_role_renounced_reverts_missing_role(world):
     ledger = world.ledger
     ledger.renounceRole(role(ledger, "DISTRIBUTOR_ROLE"), world.cdc_staff, {"from": world.cdc_staff})
-    with reverts("MissingRole", addr(world.cdc_staff)):
+    with reverts("MissingRole", world.cdc_staff):
         ledger.custodianFacility(world.cdc_staff)
 
 
@@ -392,14 +387,14 @@ def test_role_of_another_kind_does_not_make_a_custodian(world):
     ledger = world.ledger
     ledger.revokeRole(role(ledger, "CLINIC_ROLE"), world.nurse, {"from": world.admin})
     ledger.grantRole(role(ledger, "DISTRIBUTOR_ROLE"), world.nurse, {"from": world.admin})
-    with reverts("MissingRole", addr(world.nurse)):
+    with reverts("MissingRole", world.nurse):
         ledger.custodianFacility(world.nurse)
 
 
 def test_revoked_member_cannot_be_added_again_until_removed(world):
     ledger = world.ledger
     ledger.revokeRole(role(ledger, "CLINIC_ROLE"), world.nurse, {"from": world.admin})
-    with reverts("AlreadyAMember", addr(world.nurse), world.clinic):
+    with reverts("AlreadyAMember", world.nurse, world.clinic):
         ledger.addMember(world.nurse, world.clinic, {"from": world.admin})
     ledger.removeMember(world.nurse, {"from": world.admin})
     ledger.addMember(world.nurse, world.clinic, {"from": world.admin})
