@@ -15,12 +15,12 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
-$(VENV)/.installed: requirements/brownie.txt requirements/dev.txt requirements/constraints.txt requirements/system.txt
+$(VENV)/.installed: requirements/brownie.txt requirements/app.txt requirements/dev.txt requirements/constraints.txt requirements/system.txt
 	tools/setup-system.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements/brownie.txt
-	$(BIN)/pip install -q -r requirements/dev.txt -c requirements/constraints.txt
+	$(BIN)/pip install -q -r requirements/app.txt -r requirements/dev.txt -c requirements/constraints.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json $(VENV)/.installed
