@@ -14,12 +14,15 @@ from pathlib import Path
 from brownie import accounts, chain
 
 from chain.enums import AefiCategory, AefiSeverity, EquipmentKind, FacilityKind, WriteOffReason
+from oracle import merkle
+from oracle.reading import Reading, leaf
 from scripts.deploy import deploy
 from scripts.district import DAY, District
 from scripts.encoding import to_bytes32
 
 RESULTS = Path(__file__).parent / "results" / "gas.json"
 TARGETS = {"record_dose": 70_000, "ship": 90_000, "receive": 90_000, "book": 80_000}
+BATCH_READINGS = 500
 
 
 def measure() -> list[tuple[str, int, str]]:
@@ -115,6 +118,23 @@ def measure() -> list[tuple[str, int, str]]:
     note("release_stock", tx, "CDC releases part of it")
     tx = ledger.disposeStock(fridge, lot2, 10, WriteOffReason.EXCURSION, {"from": d.staff[cdc]})
     note("dispose_stock", tx, "CDC disposes of part of it")
+
+    # Cold-chain evidence: a batch of readings anchored, and an excursion reported and closed.
+    cold_chain, oracle = d.d.cold_chain, d.d.oracle
+    t0 = 1_763_700_000_000
+    batch = [Reading("fridge-A-F1", fridge, seq, t0 + seq * 60_000, 40 + seq % 9) for seq in range(BATCH_READINGS)]
+    root = merkle.root([leaf(r) for r in batch])
+    temps = [r.temp_dc for r in batch]
+    tx = cold_chain.anchorBatch(
+        to_bytes32("batch-1"), fridge, t0, batch[-1].ts_ms, len(batch), min(temps), max(temps), root, {"from": oracle}
+    )
+    note("anchor_batch", tx, f"root of {BATCH_READINGS} readings of one fridge")
+    rows.append(("anchor_batch_per_reading_500", tx.gas_used // BATCH_READINGS, "anchor_batch / 500 readings"))
+    lots = [lot for lot in (lot1, lot2) if ledger.stockOf(lot, fridge2)[2] != 0]
+    tx = cold_chain.reportExcursion(to_bytes32("exc-2"), fridge2, 1, 2, t0, lots, [], {"from": oracle})
+    note("report_excursion", tx, f"a fridge holding {len(lots)} lot, quarantined through the ledger")
+    tx = cold_chain.closeExcursion(to_bytes32("exc-2"), t0 + 3_600_000, 81, 112, {"from": oracle})
+    note("close_excursion", tx, "its last open excursion: the ledger's excursion ends")
     tx = ledger.recallLot(lot1, to_bytes32("notice-1"), {"from": regulator})
     note("recall", tx, "by the regulator")
     return rows

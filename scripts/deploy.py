@@ -1,4 +1,4 @@
-"""Deploys the ledger and the appointments contract, grants the platform roles
+"""Deploys the ledger, the appointments contract and the cold-chain log, grants the platform roles
 and writes the deployment manifest that backend/ and oracle/ read.
 
     brownie run scripts/deploy.py --network development
@@ -13,11 +13,9 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from brownie import Appointments, VaccineLedger, accounts, chain, network
+from brownie import Appointments, ColdChainLog, VaccineLedger, accounts, chain, network
 
 from chain import manifest as manifest_mod
-
-DEPLOYED = ("VaccineLedger", "Appointments")
 
 
 @dataclass
@@ -27,27 +25,35 @@ class Deployment:
     admin: Any
     regulator: Any
     oracle: Any
+    cold_chain: Any = None
+    """The ColdChainLog; None when a deployment is rebuilt from a manifest without one."""
 
 
 def deploy(admin: Any, regulator: Any, oracle: Any) -> Deployment:
-    """Deploys and wires both contracts and grants the two platform-wide roles."""
+    """Deploys and wires the three contracts and grants the two platform-wide roles; the
+    cold-chain log holds the ledger's oracle role too, to quarantine on an excursion."""
     ledger = VaccineLedger.deploy(admin, {"from": admin})
     appointments = Appointments.deploy(ledger, {"from": admin})
     ledger.setAppointments(appointments, {"from": admin})
     ledger.grantRole(ledger.REGULATOR_ROLE(), regulator, {"from": admin})
     ledger.grantRole(ledger.ORACLE_ROLE(), oracle, {"from": admin})
-    return Deployment(ledger, appointments, admin, regulator, oracle)
+    cold_chain = ColdChainLog.deploy(ledger, {"from": admin})
+    ledger.grantRole(ledger.ORACLE_ROLE(), cold_chain, {"from": admin})
+    return Deployment(ledger, appointments, admin, regulator, oracle, cold_chain)
 
 
 def build_manifest(d: Deployment) -> manifest_mod.Manifest:
     contracts = {}
-    for name, contract in (("VaccineLedger", d.ledger), ("Appointments", d.appointments)):
+    deployed = (("VaccineLedger", d.ledger), ("Appointments", d.appointments), ("ColdChainLog", d.cold_chain))
+    for name, contract in deployed:
+        if contract is None:
+            continue
         block = contract.tx.block_number if contract.tx else chain.height
         contracts[name] = manifest_mod.ContractInfo(address=contract.address, abi=contract.abi, block=block)
     roles = {
         "admin": [str(d.admin)],
         "regulator": [str(d.regulator)],
-        "oracle": [str(d.oracle)],
+        "oracle": [str(d.oracle)] + ([str(d.cold_chain.address)] if d.cold_chain is not None else []),
     }
     return manifest_mod.Manifest(chain_id=chain.id, contracts=contracts, roles=roles)
 
@@ -64,4 +70,5 @@ def main() -> None:
     d = deploy(*_platform_accounts())
     path = manifest_mod.save(build_manifest(d))
     print(f"VaccineLedger {d.ledger.address}\nAppointments  {d.appointments.address}")
+    print(f"ColdChainLog  {d.cold_chain.address}")
     print(f"manifest written to {path} (chain {chain.id}, network {network.show_active()})")

@@ -63,6 +63,8 @@ class World:
     cdc_staff: Any
     nurse: Any
     nurse2: Any
+    cold_chain: Any = None
+    """The ColdChainLog (holds the ledger's ORACLE_ROLE)."""
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +118,7 @@ def world(accounts: Any) -> World:
         cdc_staff=d.staff[cdc],
         nurse=d.staff[clinic],
         nurse2=d.staff[clinic2],
+        cold_chain=d.d.cold_chain,
     )
 
 

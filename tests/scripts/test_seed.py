@@ -96,5 +96,7 @@ def test_manifest_names_both_contracts_and_the_roles(seeded: tuple[District, dic
     assert m.contract("Appointments").address == district.appointments.address
     assert m.roles["regulator"] == [str(district.d.regulator)]
     ledger = district.ledger
-    assert ledger.hasRole(ledger.ORACLE_ROLE(), m.roles["oracle"][0])
+    assert m.contract("ColdChainLog").address == district.d.cold_chain.address
+    assert m.roles["oracle"] == [str(district.d.oracle), str(district.d.cold_chain.address)]
+    assert all(ledger.hasRole(ledger.ORACLE_ROLE(), account) for account in m.roles["oracle"])
     assert ledger.appointments() == district.appointments.address
