@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import settings
 from hypothesis import strategies as st
+from hypothesis.core import given  # not the chain-isolating wrapper pytest-brownie puts on hypothesis.given
 
 from oracle.identity import new_device_key, public_bytes, sign, verify
 from oracle.reading import NO_BATTERY, Reading
