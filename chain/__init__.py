@@ -1,3 +1,4 @@
-"""Shared chain access for backend/, oracle/ and scripts/: one way to find the
-contracts (the deployment manifest) and, as the platform grows, to sign, pace
-and retry transactions."""
+"""Shared chain access for backend/, oracle/ and scripts/: the deployment
+manifest (manifest.py), connecting with PoA detection (client.py), signing,
+nonces, fees, pacing and retries (sender.py), and custom errors decoded by
+name (errors.py)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import time
@@ -15,16 +14,10 @@ from web3 import Web3
 from web3.exceptions import ContractCustomError
 
 from scripts.run import free_port
+from tests.chain.nodes import artifact
 
 ROOT = Path(__file__).resolve().parents[2]
 GANACHE = ROOT / "node_modules" / ".bin" / "ganache"
-
-
-def artifact(name: str) -> dict[str, Any]:
-    path = ROOT / "build" / "contracts" / f"{name}.json"
-    if not path.exists():
-        subprocess.run([str(ROOT / ".venv" / "bin" / "brownie"), "compile"], cwd=ROOT, check=True, capture_output=True)
-    return json.loads(path.read_text())
 
 
 @pytest.fixture(scope="module")
