@@ -5,18 +5,33 @@ block's extraData, which web3 refuses without `ExtraDataToPOAMiddleware`)."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from web3 import Web3
+from web3.exceptions import ProviderConnectionError
 from web3.middleware import ExtraDataToPOAMiddleware
 from web3.providers.base import BaseProvider
 
 from chain.errors import ChainUnavailable
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 POA_MIDDLEWARE_NAME = "extradata_to_poa"
 MAX_PLAIN_EXTRA_DATA = 32  # bytes; the yellow paper's limit, exceeded by PoA consensus
+
+
+CONNECTION_ERRORS = (OSError, ProviderConnectionError)  # requests' errors are OSErrors
+
+
+def read(what: str, fn: Callable[[], T]) -> T:
+    """A chain read whose node may be down: ChainUnavailable (saying what was being read), not a
+    transport exception, so callers handle one error for "try again later"."""
+    try:
+        return fn()
+    except CONNECTION_ERRORS as exc:
+        raise ChainUnavailable(f"the chain node did not answer while {what}: {exc}") from exc
 
 
 def connect(rpc_url: str, *, poa: bool | None = None, timeout_s: float = 10) -> Web3:

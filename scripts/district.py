@@ -8,14 +8,14 @@ from typing import Any
 
 from brownie import accounts, chain
 
+from chain.dev import DEV_MNEMONIC
 from chain.enums import EquipmentKind, FacilityKind, WriteOffReason
 from scripts.deploy import Deployment
 from scripts.encoding import to_bytes8, to_bytes32
 
-# The local chain's public development mnemonic (Anvil's and Ganache's default).
-# Facility accounts are derived from it from index 100 on, so the demo needs no
-# key files; on a real network the backend generates each facility's key.
-DEV_MNEMONIC = "test test test test test test test test test test test junk"
+# Facility accounts are derived from the development mnemonic from index 100 on,
+# so the demo needs no key files; on a real network the backend generates each
+# facility's key.
 FACILITY_KEY_OFFSET = 100
 DAY = 86_400
 

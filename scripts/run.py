@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import socket
 import threading
 import warnings
 from pathlib import Path
@@ -21,16 +20,11 @@ from brownie import network
 from brownie._config import CONFIG
 from brownie.network.contract import ContractConstructor, ContractTx
 
+from devnet.ports import free_port
 from scripts.brownie_fixes import tolerate_receipt_lag
 
 ROOT = Path(__file__).resolve().parent.parent
 RPC_NETWORK = "vaxledger-rpc"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def open_session(*, port: int | None = None, rpc_url: str | None = None, verbose: bool = False) -> None:

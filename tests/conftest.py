@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.run import free_port
+from devnet.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

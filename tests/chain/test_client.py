@@ -13,7 +13,7 @@ from web3.types import RPCEndpoint, RPCResponse
 
 from chain.client import configure, connect, has_poa, needs_poa
 from chain.errors import ChainUnavailable
-from scripts.run import free_port
+from devnet.ports import free_port
 from tests.chain.nodes import AnvilNode
 
 

@@ -13,7 +13,7 @@ import pytest
 from web3 import Web3
 from web3.exceptions import ContractCustomError
 
-from scripts.run import free_port
+from devnet.ports import free_port
 from tests.chain.nodes import artifact
 
 ROOT = Path(__file__).resolve().parents[2]
