@@ -11,16 +11,17 @@ SOLC_VERSION := 0.8.28
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 
-.PHONY: setup up test lint bench-gas constraints clean clean-state
+.PHONY: setup up test lint bench-gas bench-oracle constraints clean clean-state
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
-$(VENV)/.installed: requirements/brownie.txt requirements/app.txt requirements/dev.txt requirements/constraints.txt requirements/system.txt
+$(VENV)/.installed: requirements/brownie.txt requirements/app.txt requirements/dev.txt requirements/no-deps.txt requirements/constraints.txt requirements/system.txt
 	tools/setup-system.sh
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements/brownie.txt
 	$(BIN)/pip install -q -r requirements/app.txt -r requirements/dev.txt -c requirements/constraints.txt
+	$(BIN)/pip install -q --no-deps -r requirements/no-deps.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json $(VENV)/.installed
@@ -42,6 +43,9 @@ lint: setup
 
 bench-gas: setup
 	$(BIN)/python -m scripts.run bench.gas
+
+bench-oracle: setup
+	$(BIN)/python -m bench.oracle
 
 constraints: $(VENV)/.installed
 	$(BIN)/python tools/constraints.py

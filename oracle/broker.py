@@ -17,7 +17,6 @@ import contextlib
 import getpass
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -25,7 +24,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-HOST = "127.0.0.1"
+from devnet.ports import HOST, accepts, free_port, port_is_free
+
 INSTALL_HINT = "install Debian's broker with `apt-get install mosquitto` (the project's setup does this)"
 
 
@@ -41,33 +41,6 @@ def find_mosquitto() -> str:
     return found
 
 
-def free_port(host: str = HOST) -> int:
-    """A TCP port that is free on `host` right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
-def port_is_free(port: int, host: str = HOST) -> bool:
-    """Whether a server could listen on host:port now (SO_REUSEADDR, as mosquitto binds: connections
-    lingering in TIME_WAIT do not count, a listening socket does)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def _accepts(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 def write_config(
     path: Path, port: int, *, persistence_dir: Path | None = None, extra: Sequence[str] = (), host: str = HOST
 ) -> Path:
@@ -80,6 +53,9 @@ def write_config(
         "allow_anonymous true",
         # Without a limit a slow subscriber could lose QoS 1 readings (the default is 1000 queued).
         "max_queued_messages 0",
+        # The oracle acknowledges a batch of readings after one COMMIT; mosquitto's default of 20
+        # unacknowledged messages per client would cap each batch at 20.
+        "max_inflight_messages 1000",
         "log_dest stderr",
         "log_type error",
         "log_type warning",
@@ -169,7 +145,7 @@ def start_broker(
                 f"mosquitto exited with code {process.returncode} before listening on {host}:{port}; "
                 f"log ({log_path}):\n{broker.log_tail()}"
             )
-        if _accepts(host, port):
+        if accepts(port, host):
             return broker
         if time.monotonic() > deadline:
             broker.stop()

@@ -418,6 +418,14 @@ class ExcursionDetector:
         kinds = [k for k, tr in eq.tracks.items() if tr.open]
         return [*kinds, SILENT] if eq.silent_since_ms is not None else kinds
 
+    def watched(self) -> list[int]:
+        """Equipment with a running state (readings seen since the last end_leg)."""
+        return sorted(self._equipment)
+
+    def silent_since(self) -> dict[int, int]:
+        """Equipment whose silent alarm is open, and since when."""
+        return {eq: st.silent_since_ms for eq, st in self._equipment.items() if st.silent_since_ms is not None}
+
     # -- persistence
 
     def to_dict(self) -> dict[str, Any]:

@@ -47,9 +47,10 @@ from typing import IO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from oracle.csvlog import COLUMNS, CsvLog, open_csv
 from oracle.identity import public_bytes, sign
 from oracle.reading import NO_BATTERY, Reading, deci_celsius
-from oracle.validate import Rejection, encode_message, message_fields, parse_fields
+from oracle.validate import Rejection, encode_message, message_fields
 
 TOPIC_PREFIX = "vaxledger/readings/"
 DEFAULT_START_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z: simulations never read the clock
@@ -57,7 +58,7 @@ DEFAULT_INTERVAL_S = 300  # WHO 30-day recorders log at least every 10 minutes
 STEP_S = 15
 FREEZE_TARGET_C = -3.0
 FREEZE_TAU_S = 5400.0
-CSV_COLUMNS = ("device", "equipment", "seq", "ts", "temp_c", "battery", "door", "sig")
+CSV_COLUMNS = COLUMNS
 FAULT_KINDS = ("power_cut", "freezing", "dead", "drift")
 
 
@@ -351,27 +352,16 @@ def write_csv(target: Path | str | IO[str], rows: Iterable[tuple[Reading, bytes]
 
 
 def read_csv(source: Path | str | IO[str]) -> list[tuple[Reading, bytes]]:
+    """All rows of a logger's CSV, strictly: a ValueError names the first bad row's line
+    (`csvlog.CsvLog` is the row-tolerant parser this wraps)."""
     if isinstance(source, (str, Path)):
-        with open(source, newline="") as f:
+        with open_csv(source) as f:
             return read_csv(f)
     rows = []
-    for line, row in enumerate(csv.DictReader(source), start=2):
-        try:
-            fields = {
-                **row,
-                "equipment": int(row["equipment"]),
-                "seq": int(row["seq"]),
-                "ts": int(row["ts"]),
-                "temp_c": float(row["temp_c"]),
-                "battery": int(row["battery"]),
-                "door": row["door"].strip() == "1",
-            }
-        except (KeyError, ValueError, AttributeError) as exc:
-            raise ValueError(f"CSV line {line}: {exc}") from None
-        parsed = parse_fields(fields)
-        if isinstance(parsed, Rejection):
-            raise ValueError(f"CSV line {line}: {parsed.message}")
-        rows.append(parsed)
+    for item in CsvLog(source):
+        if isinstance(item, Rejection):
+            raise ValueError(item.message)
+        rows.append(item)
     return rows
 
 
@@ -531,39 +521,63 @@ def build_sensors(
     ]
 
 
+def registry_equipment(path: Path) -> list[tuple[int, str]]:
+    """The equipment of a device registry (oracle.devices), each simulated by its kind's model
+    (a cold box by the fridge model)."""
+    from oracle import devices
+
+    kinds = devices.load(path).equipment
+    return [(eq, p.kind if p.kind in PROFILES else "fridge") for eq, p in sorted(kinds.items())]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m oracle.simulator", description=__doc__.split("\n\n")[0])
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=1883)
     ap.add_argument("--equipment", default="1", help="ids with optional kinds: 5,6=freezer,7=vehicle")
+    ap.add_argument("--devices", type=Path, help="simulate every equipment of this device registry instead")
     ap.add_argument("--fault", action="append", default=[], help="EQUIPMENT:KIND@START[+DURATION][=VALUE]")
     ap.add_argument("--speed", type=float, default=60.0, help="live mode: simulated seconds per real second")
     ap.add_argument("--fast", action="store_true", help="publish as fast as the broker takes them")
     ap.add_argument("--hours", type=float, help="simulated hours (default: 24 with --fast/--csv, else for ever)")
+    ap.add_argument("--backfill", help="live mode: first publish this much of the past at once (e.g. 6h), then go on")
     ap.add_argument("--interval", default="5m", help="sampling interval (default 5m)")
     ap.add_argument("--seed", default="0")
     ap.add_argument("--start-ms", type=int, help="first timestamp (default: now in live mode, 2026-01-01 otherwise)")
     ap.add_argument("--csv", type=Path, help="write the loggers' memory to this CSV instead of publishing")
     args = ap.parse_args(argv)
     try:
-        equipment = parse_equipment(args.equipment)
+        equipment = registry_equipment(args.devices) if args.devices else parse_equipment(args.equipment)
         faults = [parse_fault(f) for f in args.fault]
         interval = int(parse_duration(args.interval))
+        backfill_s = parse_duration(args.backfill) if args.backfill else 0.0
     except ValueError as exc:
         ap.error(str(exc))
     live = not (args.fast or args.csv)
-    start_ms = args.start_ms if args.start_ms is not None else (int(time.time() * 1000) if live else DEFAULT_START_MS)
+    now_ms = int(time.time() * 1000)
+    if args.start_ms is not None:
+        start_ms = args.start_ms
+    else:
+        start_ms = now_ms - int(backfill_s * 1000) if live else DEFAULT_START_MS
     hours = args.hours if args.hours is not None else (None if live else 24.0)
     sensors = build_sensors(equipment, faults, seed=args.seed, start_ms=start_ms, interval_s=interval)
+    if live:
+        # Sequence numbers from the clock: a restarted live simulator continues above its last run's.
+        for s in sensors:
+            s.seq = start_ms // 1000
     for s in sensors:
         print(f"{s.device} equipment={s.equipment} kind={s.profile.kind} pubkey={s.public_key.hex()}", file=sys.stderr)
     duration = None if hours is None else hours * 3600
-    stream = merged(s.readings(duration) for s in sensors)
     if args.csv:
+        stream = merged(s.readings(duration) for s in sensors)
         print(f"wrote {write_csv(args.csv, stream)} readings to {args.csv}", file=sys.stderr)
         return 0
     with Publisher(args.host, args.port, client_id=f"vaxledger-sim-{args.seed}") as pub:
         try:
+            if live and backfill_s:
+                past = pub.publish_fast(merged(s.readings(backfill_s) for s in sensors))
+                print(f"published {past} readings of the past {args.backfill}; now live", file=sys.stderr)
+            stream = merged(s.readings(duration) for s in sensors)
             n = pub.publish_fast(stream) if args.fast else pub.publish_live(stream, args.speed)
         except KeyboardInterrupt:
             n = pub.published

@@ -5,6 +5,9 @@ Tables
     device_state  the last accepted (seq, ts_ms, temp_dc) per device, for the validator's restore
     batches       anchoring batches: built -> posted (tx hash) -> confirmed (block)
     kv            daemon state (the excursion detector's serialized state, cursors, ...)
+    outbox        chain writes decided but not yet mined (excursion reports and closes), in order   [v2]
+    alarms        alarms raised by the rules, their tier, acknowledgement and close                 [v2]
+    alarm_log     every raise, escalation, acknowledgement and close of an alarm                    [v2]
 
 Durability
     `append()` writes its readings in one transaction and returns only after COMMIT, so the daemon can
@@ -47,7 +50,7 @@ from typing import Literal, NamedTuple
 
 from oracle.reading import Reading
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 Synchronous = Literal["NORMAL", "FULL"]
 
@@ -105,6 +108,54 @@ CREATE TABLE kv (
 ) WITHOUT ROWID;
 """
 
+_SCHEMA_V2 = """
+CREATE TABLE outbox (
+    seq         INTEGER PRIMARY KEY,
+    key         TEXT    NOT NULL UNIQUE,
+    kind        TEXT    NOT NULL,
+    payload     TEXT    NOT NULL,
+    created_at  INTEGER NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    next_at     INTEGER NOT NULL,
+    last_error  TEXT,
+    tx_hash     TEXT,
+    block       INTEGER,
+    done_at     INTEGER
+);
+CREATE INDEX outbox_pending ON outbox (seq) WHERE done_at IS NULL;
+
+CREATE TABLE alarms (
+    alarm_id      TEXT    PRIMARY KEY,
+    equipment     INTEGER NOT NULL,
+    facility      INTEGER,
+    kind          TEXT    NOT NULL,
+    severity      INTEGER NOT NULL,
+    rules_version TEXT    NOT NULL,
+    opened_at_ms  INTEGER NOT NULL,
+    raised_at_ms  INTEGER NOT NULL,
+    closed_at_ms  INTEGER,
+    min_dc        INTEGER,
+    max_dc        INTEGER,
+    tier          TEXT    NOT NULL,
+    tier_since_ms INTEGER NOT NULL,
+    acked_at_ms   INTEGER,
+    acked_by      TEXT,
+    ack_comment   TEXT
+) WITHOUT ROWID;
+CREATE INDEX alarms_unacked ON alarms (raised_at_ms) WHERE acked_at_ms IS NULL;
+
+CREATE TABLE alarm_log (
+    id        INTEGER PRIMARY KEY,
+    alarm_id  TEXT    NOT NULL REFERENCES alarms (alarm_id),
+    at_ms     INTEGER NOT NULL,
+    action    TEXT    NOT NULL,
+    tier      TEXT,
+    actor     TEXT,
+    detail    TEXT
+);
+CREATE INDEX alarm_log_by_alarm ON alarm_log (alarm_id, id);
+"""
+
 _READING_COLS = "id, device, seq, equipment, ts_ms, temp_dc, battery, door, signature, received_at, batch_id"
 
 
@@ -160,6 +211,24 @@ class Batch:
     confirmed_at: int | None
 
 
+_MAX_SQL_VARS = 900  # host parameters per statement, well under SQLite's smallest limit (999)
+_OUTBOX_COLS = "seq, key, kind, payload, attempts, next_at, last_error, tx_hash, block, done_at"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    seq: int
+    key: str
+    kind: str
+    payload: str
+    attempts: int
+    next_at: int
+    last_error: str | None
+    tx_hash: str | None
+    block: int | None
+    done_at: int | None
+
+
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -210,14 +279,14 @@ class Store:
             )
         if version == SCHEMA_VERSION:
             return
-        with self._tx():
+        with self.transaction():
             version = self._db.execute("PRAGMA user_version").fetchone()[0]  # re-read under the write lock
-            if version == 0:
-                for stmt in _SCHEMA.split(";"):
-                    if stmt.strip():
-                        self._db.execute(stmt)
-                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            # future: elif version == 1: migrate to 2 ...
+            for target, schema in ((1, _SCHEMA), (2, _SCHEMA_V2)):
+                if version < target:
+                    for stmt in schema.split(";"):
+                        if stmt.strip():
+                            self._db.execute(stmt)
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         with self._lock:
@@ -230,7 +299,9 @@ class Store:
         self.close()
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE ... COMMIT), for the daemon's modules that keep
+        their own tables here (alarms, outbox): their writes commit together with the caller's."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -243,6 +314,11 @@ class Store:
     def pragma(self, name: str) -> object:
         with self._lock:
             return self._db.execute(f"PRAGMA {name}").fetchone()[0]
+
+    def query(self, sql: str, args: Sequence[object] = ()) -> list[tuple]:
+        """A read for the modules that keep their own tables here."""
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
 
     # --- readings -----------------------------------------------------------------------------------------------
 
@@ -262,7 +338,7 @@ class Store:
                 latest[r.device] = r
         if not rows:
             return 0
-        with self._tx() as db:
+        with self.transaction() as db:
             before = db.total_changes
             db.executemany(
                 "INSERT OR IGNORE INTO readings "
@@ -302,6 +378,26 @@ class Store:
             ).fetchall()
         return [_row_reading(r) for r in rows]
 
+    def readings_after(self, row_id: int, limit: int = 10_000) -> list[StoredReading]:
+        """Readings stored after row `row_id`, in arrival order (the rules' replay after a crash)."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_READING_COLS} FROM readings WHERE id > ? ORDER BY id LIMIT ?", (row_id, limit)
+            ).fetchall()
+        return [_row_reading(r) for r in rows]
+
+    def last_reading_id(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT coalesce(max(id), 0) FROM readings").fetchone()[0]
+
+    def unanchored_summary(self) -> list[tuple[int, int, int]]:
+        """(equipment, readings waiting, oldest received_at) for every equipment with readings to anchor."""
+        with self._lock:
+            return self._db.execute(
+                "SELECT equipment, count(*), min(received_at) FROM readings WHERE batch_id IS NULL "
+                "GROUP BY equipment ORDER BY equipment"
+            ).fetchall()
+
     def unanchored_equipment(self) -> list[int]:
         """Equipment ids that have readings waiting to be anchored."""
         with self._lock:
@@ -336,19 +432,11 @@ class Store:
         if len({(r.device, r.seq) for r in items}) != len(items):
             raise StoreError("a batch lists the same reading twice")
         created = _now_ms() if created_at is None else created_at
-        with self._tx() as db:
-            ids = []
-            for r in items:
-                row = db.execute(
-                    "SELECT id, equipment, batch_id FROM readings WHERE device = ? AND seq = ?", (r.device, r.seq)
-                ).fetchone()
-                if row is None:
-                    raise StoreError(f"reading {r.device!r}#{r.seq} is not stored")
-                if row[1] != equipment:
-                    raise StoreError(f"reading {r.device!r}#{r.seq} belongs to equipment {row[1]}, not {equipment}")
-                if row[2] is not None:
-                    raise StoreError(f"reading {r.device!r}#{r.seq} is already in batch {row[2]!r}")
-                ids.append(row[0])
+        with self.transaction() as db:
+            if all(isinstance(x, StoredReading) for x in readings):
+                ids = [x.id for x in readings]  # type: ignore[union-attr]
+            else:
+                ids = [self._reading_id(db, r, equipment) for r in items]
             try:
                 db.execute(
                     "INSERT INTO batches (batch_id, equipment, first_id, last_id, first_seq, last_seq, count, "
@@ -373,10 +461,37 @@ class Store:
                 )
             except sqlite3.IntegrityError as exc:
                 raise StoreError(f"batch {batch_id!r} already exists") from exc
-            db.executemany("UPDATE readings SET batch_id = ? WHERE id = ?", [(batch_id, i) for i in ids])
+            marked = 0
+            for start in range(0, len(ids), _MAX_SQL_VARS):
+                part = ids[start : start + _MAX_SQL_VARS]
+                before = db.total_changes
+                db.execute(
+                    f"UPDATE readings SET batch_id = ? WHERE equipment = ? AND batch_id IS NULL "
+                    f"AND id IN ({','.join('?' * len(part))})",
+                    (batch_id, equipment, *part),
+                )
+                marked += db.total_changes - before
+            if marked != len(ids):  # rolls the batch back; say precisely which reading was wrong
+                for r in items:
+                    self._reading_id(db, r, equipment, batch_id)
+                raise StoreError(f"batch {batch_id!r}: {len(ids) - marked} readings could not be marked")
         batch = self.batch(batch_id)
         assert batch is not None
         return batch
+
+    @staticmethod
+    def _reading_id(db: sqlite3.Connection, r: Reading, equipment: int, ours: str | None = None) -> int:
+        """The stored row of a reading that may join a batch of `equipment`, else StoreError saying why."""
+        row = db.execute(
+            "SELECT id, equipment, batch_id FROM readings WHERE device = ? AND seq = ?", (r.device, r.seq)
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"reading {r.device!r}#{r.seq} is not stored")
+        if row[1] != equipment:
+            raise StoreError(f"reading {r.device!r}#{r.seq} belongs to equipment {row[1]}, not {equipment}")
+        if row[2] is not None and row[2] != ours:
+            raise StoreError(f"reading {r.device!r}#{r.seq} is already in batch {row[2]!r}")
+        return row[0]
 
     def batch(self, batch_id: str) -> Batch | None:
         with self._lock:
@@ -396,6 +511,12 @@ class Store:
         with self._lock:
             rows = self._db.execute(sql, args).fetchall()
         return [_row_batch(r) for r in rows]
+
+    def batch_counts(self) -> dict[str, int]:
+        """Batches per status (every status present)."""
+        with self._lock:
+            rows = dict(self._db.execute("SELECT status, count(*) FROM batches GROUP BY status").fetchall())
+        return {st.value: rows.get(st.value, 0) for st in BatchStatus}
 
     def readings_of_batch(self, batch_id: str) -> list[StoredReading]:
         """The batch's readings ordered by (device, seq), the order its Merkle tree is built in."""
@@ -424,7 +545,7 @@ class Store:
         at: int | None = None,
     ) -> None:
         when = _now_ms() if at is None else at
-        with self._tx() as db:
+        with self.transaction() as db:
             row = db.execute("SELECT status FROM batches WHERE batch_id = ?", (batch_id,)).fetchone()
             if row is None:
                 raise StoreError(f"no batch {batch_id!r}")
@@ -441,17 +562,66 @@ class Store:
                     (to.value, block, when, batch_id),
                 )
 
+    # --- outbox: chain writes decided, in the order decided -------------------------------------------------------
+
+    @staticmethod
+    def enqueue(db: sqlite3.Connection, key: str, kind: str, payload: str, now: int) -> bool:
+        """Inside the caller's transaction: queue a chain write once per key. False if already queued."""
+        before = db.total_changes
+        db.execute(
+            "INSERT OR IGNORE INTO outbox (key, kind, payload, created_at, next_at) VALUES (?, ?, ?, ?, ?)",
+            (key, kind, payload, now, now),
+        )
+        return db.total_changes > before
+
+    def pending(self, limit: int = 100) -> list[OutboxItem]:
+        """Writes not yet done, in the order they were queued (a close never overtakes its report)."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_OUTBOX_COLS} FROM outbox WHERE done_at IS NULL ORDER BY seq LIMIT ?", (limit,)
+            ).fetchall()
+        return [OutboxItem(*r) for r in rows]
+
+    def pending_count(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT count(*) FROM outbox WHERE done_at IS NULL").fetchone()[0]
+
+    def outbox_item(self, key: str) -> OutboxItem | None:
+        with self._lock:
+            row = self._db.execute(f"SELECT {_OUTBOX_COLS} FROM outbox WHERE key = ?", (key,)).fetchone()
+        return None if row is None else OutboxItem(*row)
+
+    def outbox_failed(self, seq: int, error: str, next_at: int) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_at = ? WHERE seq = ?",
+                (error[:2000], next_at, seq),
+            )
+
+    def outbox_done(self, seq: int, tx_hash: str | None, block: int | None, at: int | None = None) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, tx_hash = ?, block = ?, done_at = ?, last_error = NULL "
+                "WHERE seq = ?",
+                (tx_hash, block, _now_ms() if at is None else at, seq),
+            )
+
     # --- daemon state -------------------------------------------------------------------------------------------
 
     def put_state(self, key: str, value: str) -> None:
         """Store a JSON text under key (replacing any previous value), durably on return."""
         json.loads(value)  # reject what is not JSON now rather than when the detector restores it
-        with self._tx() as db:
-            db.execute(
-                "INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                (key, value, _now_ms()),
-            )
+        with self.transaction() as db:
+            self.put_state_in(db, key, value, _now_ms())
+
+    @staticmethod
+    def put_state_in(db: sqlite3.Connection, key: str, value: str, now: int) -> None:
+        """put_state inside the caller's transaction."""
+        db.execute(
+            "INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            (key, value, now),
+        )
 
     def get_state(self, key: str) -> str | None:
         """The JSON text stored under key, or None."""
@@ -460,5 +630,5 @@ class Store:
         return None if row is None else row[0]
 
     def delete_state(self, key: str) -> None:
-        with self._tx() as db:
+        with self.transaction() as db:
             db.execute("DELETE FROM kv WHERE key = ?", (key,))

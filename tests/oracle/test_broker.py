@@ -11,7 +11,8 @@ from collections import defaultdict
 import paho.mqtt.client as mqtt
 import pytest
 
-from oracle.broker import BrokerError, find_mosquitto, port_is_free, running_broker
+from devnet.ports import port_is_free
+from oracle.broker import BrokerError, find_mosquitto, running_broker
 from oracle.identity import verify
 from oracle.simulator import Publisher, build_sensors, merged, parse_equipment, parse_fault
 from oracle.validate import encode_message, parse_message

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from eth_abi import encode
 from eth_utils import keccak
+from hypothesis import strategies as st
+from hypothesis.core import given  # not the chain-isolating wrapper pytest-brownie puts on hypothesis.given
 
 from oracle.identity import new_device_key, public_bytes, sign, verify
 from oracle.reading import Reading, deci_celsius, leaf, signing_bytes
@@ -51,3 +53,21 @@ def test_leaf_is_openzeppelins_double_hash_of_the_abi_encoding() -> None:
     )
     assert leaf(r) == keccak(inner)
     assert leaf(r) != leaf(reading(temp_dc=-4))
+
+
+@given(
+    device=st.text(min_size=1, max_size=40),
+    equipment=st.integers(0, 2**32 - 1),
+    seq=st.integers(0, 2**64 - 1),
+    ts_ms=st.integers(0, 2**64 - 1),
+    temp_dc=st.integers(-(2**15), 2**15 - 1),
+)
+def test_the_hand_written_encoding_is_the_abi_encoding_for_every_value(
+    device: str, equipment: int, seq: int, ts_ms: int, temp_dc: int
+) -> None:
+    r = Reading(device, equipment, seq, ts_ms, temp_dc)
+    encoded = encode(
+        ["uint32", "bytes32", "uint64", "uint64", "int16"],
+        [equipment, keccak(text=device), seq, ts_ms, temp_dc],
+    )
+    assert leaf(r) == keccak(keccak(encoded))

@@ -125,15 +125,15 @@ def test_create_batch_is_atomic(store: Store) -> None:
     store.create_batch("b-1", 12, store.unanchored(12, limit=2), b"\x00" * 32)
     rest = store.unanchored(12)
     cases = [
-        ("b-x", [*rest, *store.readings_of_batch("b-1")]),  # some already anchored
-        ("b-x", [*rest, items(1, start=77)[0][0]]),  # not stored
-        ("b-x", [*rest, *store.unanchored(99)]),  # other equipment
-        ("b-x", [*rest, rest[0]]),  # listed twice
-        ("b-1", rest),  # batch id taken
-        ("b-x", []),
+        ("b-x", [*rest, *store.readings_of_batch("b-1")], "already in batch 'b-1'"),
+        ("b-x", [*rest, items(1, start=77)[0][0]], "not stored"),
+        ("b-x", [*rest, *store.unanchored(99)], "belongs to equipment 99"),
+        ("b-x", [*rest, rest[0]], "twice"),
+        ("b-1", rest, "already exists"),
+        ("b-x", [], "at least one"),
     ]
-    for batch_id, readings in cases:
-        with pytest.raises(StoreError):
+    for batch_id, readings, why in cases:
+        with pytest.raises(StoreError, match=why):
             store.create_batch(batch_id, 12, readings, b"\x00" * 32)
         assert [x.reading.seq for x in store.unanchored(12)] == [3, 4, 5]
         assert [b.batch_id for b in store.batches()] == ["b-1"]

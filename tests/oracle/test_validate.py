@@ -411,3 +411,27 @@ def test_parse_and_validate_never_raise_on_json_objects(msg: dict) -> None:
     assert isinstance(result, Rejection | tuple)
     v = ReadingValidator({DEVICE: Device(public_bytes(KEY), EQUIPMENT)}, clock=lambda: NOW)
     assert v.validate_message(payload).reason is not None
+
+
+def test_a_large_batch_checked_on_all_cores_gets_the_verdicts_one_by_one_would() -> None:
+    """validate_all checks signatures in parallel; the verdicts, their order and the counts must not change."""
+    items: list[tuple[Reading, bytes | None]] = []
+    for seq in range(1, 301):
+        r, sig = signed(seq=seq, ts_ms=NOW - (300 - seq) * 1_000)
+        if seq % 7 == 0:
+            sig = sign(OTHER_KEY, r)  # forged
+        elif seq % 11 == 0:
+            sig = None
+        elif seq % 13 == 0:
+            r = reading(seq=seq - 1, ts_ms=r.ts_ms)  # a replay, signed but by the wrong content
+        items.append((r, sig))
+    items.append(signed(device="stranger", seq=1))
+
+    def fresh() -> ReadingValidator:
+        return ReadingValidator({DEVICE: Device(public_bytes(KEY), EQUIPMENT)}, clock=lambda: NOW)
+
+    one_by_one, batched = fresh(), fresh()
+    expected = [one_by_one.validate(r, s).reason for r, s in items]
+    assert [x.reason for x in batched.validate_all(items)] == expected
+    assert batched.counts == one_by_one.counts and batched.accepted == one_by_one.accepted > 200
+    assert {Reason.BAD_SIGNATURE, Reason.MISSING_SIGNATURE, Reason.UNKNOWN_DEVICE} <= set(expected)
