@@ -14,15 +14,17 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
+from chain.dev import DEV_CHAIN_ID as CHAIN_ID
+from devnet.ports import port_is_free
+from launcher.coldchain import ColdChain
+
 ROOT = Path(__file__).resolve().parent.parent
-CHAIN_ID = 31337
 
 
 def rpc(url: str, method: str, params: list | None = None) -> object:
@@ -32,13 +34,8 @@ def rpc(url: str, method: str, params: list | None = None) -> object:
         return json.loads(response.read())["result"]
 
 
-def port_in_use(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
 def start_chain(port: int, state_dir: Path) -> subprocess.Popen[bytes]:
-    if port_in_use(port):
+    if not port_is_free(port):
         sys.exit(
             f"port {port} is already in use (an earlier node still running?): stop it, "
             f"or choose another port with VAXLEDGER_CHAIN_PORT"
@@ -99,6 +96,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}"
 
     node = start_chain(port, state / "chain")
+    cold_chain: ColdChain | None = None
     stopping = False
 
     def stop(*_: object) -> None:
@@ -107,19 +105,30 @@ def main() -> None:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    failure = None
     try:
-        if deployed(url, manifest):
+        resumed = deployed(url, manifest)
+        if resumed:
             print(f"chain resumed from {state / 'chain'}; deployment in {manifest} reused")
         else:
             brownie_step("scripts.deploy", port, env)
             brownie_step("scripts.seed", port, env)
-        print(f"\nvaxledger is up.\n  chain     {url} (chain id {CHAIN_ID})\n  manifest  {manifest}\nCtrl-C stops it.")
-        while not stopping and node.poll() is None:
+        cold_chain = ColdChain(state, url, manifest, fresh_deployment=not resumed)
+        cold_chain.start()
+        print(
+            f"\nvaxledger is up.\n  chain     {url} (chain id {CHAIN_ID})\n  manifest  {manifest}\n"
+            f"{cold_chain.describe()}\nCtrl-C stops it."
+        )
+        while not stopping and node.poll() is None and not (failure := cold_chain.failed()):
             time.sleep(0.5)
     finally:
+        if cold_chain is not None:
+            cold_chain.stop()
         if node.poll() is None:
             node.send_signal(signal.SIGINT)  # anvil writes its state on the way out
             node.wait(timeout=30)
+    if failure:
+        sys.exit(failure)
     if not stopping:
         sys.exit(f"the chain stopped unexpectedly (exit {node.returncode}): see {state / 'chain' / 'anvil.log'}")
 

@@ -1,4 +1,5 @@
-"""`make up`'s launcher: chain, deployment and seed come up; a restart resumes them."""
+"""`make up`'s launcher: chain, deployment, seed and the cold chain (mosquitto, oracle, simulated
+sensors) come up; a restart resumes them."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 from web3 import Web3
 
-from scripts.run import free_port
+from devnet.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 UP_TIMEOUT_S = 180
@@ -34,11 +36,14 @@ def small_district(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 class Platform:
-    def __init__(self, state: Path, port: int, data: Path) -> None:
+    def __init__(self, state: Path, port: int, data: Path, oracle_port: int | None = None) -> None:
+        self.oracle_port = oracle_port or free_port()
         env = os.environ | {
             "VAXLEDGER_STATE_DIR": str(state),
             "VAXLEDGER_CHAIN_PORT": str(port),
             "VAXLEDGER_SEED_DATA": str(data),
+            "VAXLEDGER_MQTT_PORT": str(free_port()),
+            "VAXLEDGER_ORACLE_HTTP_PORT": str(self.oracle_port),
         }
         self.log = state.parent / f"up-{time.monotonic_ns()}.log"
         self.process = subprocess.Popen(
@@ -59,16 +64,31 @@ class Platform:
             time.sleep(0.5)
         raise AssertionError(f"not up within {UP_TIMEOUT_S} s:\n{self.log.read_text()}")
 
+    def oracle_status(self) -> dict[str, Any]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.oracle_port}/v1/status", timeout=5) as r:
+            return json.loads(r.read())
+
     def stop(self) -> int:
         self.process.send_signal(signal.SIGINT)
         return self.process.wait(timeout=60)
 
 
-def ledger_at(port: int, manifest: Path) -> Any:
+def contract_at(port: int, manifest: Path, name: str) -> Any:
     m = json.loads(manifest.read_text())
     w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{port}"))
-    info = m["contracts"]["VaccineLedger"]
+    info = m["contracts"][name]
     return w3.eth.contract(address=info["address"], abi=info["abi"])
+
+
+def ledger_at(port: int, manifest: Path) -> Any:
+    return contract_at(port, manifest, "VaccineLedger")
+
+
+def wait(condition: Any, message: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.5)
 
 
 def test_up_deploys_seeds_and_resumes_after_restart(tmp_path: Path, small_district: Path) -> None:
@@ -80,6 +100,20 @@ def test_up_deploys_seeds_and_resumes_after_restart(tmp_path: Path, small_distri
         ledger = ledger_at(port, state / "manifest.json")
         facilities = ledger.functions.facilityCount().call()
         assert facilities == 1 + 3 + 2
+        registry = json.loads((state / "oracle" / "devices.json").read_text())["devices"]
+        assert len(registry) == ledger.functions.equipmentCount().call()  # a sensor on every equipment
+        frozen = min(d["equipment"] for d in registry if d["kind"] == "fridge")
+        cold_chain = contract_at(port, state / "manifest.json", "ColdChainLog")
+        reported = cold_chain.events.ExcursionReported()
+        # The freeze ends in the past six hours too, so the excursion may be closed already: look for its report.
+        wait(lambda: reported.get_logs(from_block=0, argument_filters={"equipment": frozen}), "no excursion reported")
+        quarantined = ledger.events.StockQuarantined().get_logs(from_block=0, argument_filters={"equipment": frozen})
+        assert quarantined and all(e["args"]["quantity"] > 0 for e in quarantined)
+        past = 720 * (len(registry) - 1) + 600  # six hours at 30 s; one sensor died an hour ago
+        wait(lambda: first.oracle_status()["readings"]["stored"] >= past, "the past six hours were not stored")
+        stored = first.oracle_status()["readings"]["stored"]
+        # the freeze (closed once it warmed back) and the dead sensor's silence wait for a person
+        wait(lambda: first.oracle_status()["alarms"]["unacknowledged"] == 2, "the demo's alarms were not raised")
     finally:
         assert first.stop() == 0
     assert (state / "chain" / "state.json").stat().st_size > 0
@@ -90,6 +124,8 @@ def test_up_deploys_seeds_and_resumes_after_restart(tmp_path: Path, small_distri
         assert "deployment in" in output and "reused" in output
         assert "seeded" not in output
         assert ledger_at(port, state / "manifest.json").functions.facilityCount().call() == facilities
+        wait(lambda: second.oracle_status()["readings"]["stored"] > stored, "the resumed oracle took no reading")
+        assert second.oracle_status()["readings"]["refused"] == {}  # the live simulator continued its sequences
     finally:
         assert second.stop() == 0
 
