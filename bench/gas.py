@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 
 from brownie import accounts, chain
+from eth_abi import encode
+from eth_utils import keccak
 
 from chain.enums import AefiCategory, AefiSeverity, EquipmentKind, FacilityKind, WriteOffReason
 from oracle import merkle
@@ -21,8 +23,37 @@ from scripts.district import DAY, District
 from scripts.encoding import to_bytes32
 
 RESULTS = Path(__file__).parent / "results" / "gas.json"
-TARGETS = {"record_dose": 70_000, "ship": 90_000, "receive": 90_000, "book": 80_000}
-BATCH_READINGS = 500
+TARGETS = {
+    "record_dose": 70_000,
+    "ship": 90_000,
+    "receive": 90_000,
+    "book": 80_000,
+    "anchor_window_200x12_per_reading": 300,
+}
+READINGS_PER_HOUR = 12
+"""A fridge's sensor reports every 5 minutes."""
+DISTRICT_BATCHES = 200
+"""Batches in a district's hourly window: one per piece of equipment reporting."""
+
+
+def fridge_hour(equipment: int, t0: int) -> tuple:
+    """ColdChainLog.BatchHeader of a fridge's hour of readings (2.0 to 8.0 degrees), with its real root."""
+    batch = [
+        Reading(f"sensor-{equipment}", equipment, seq, t0 + seq * 300_000, 20 + (equipment * 7 + seq * 13) % 61)
+        for seq in range(READINGS_PER_HOUR)
+    ]
+    root = merkle.root([leaf(r) for r in batch])
+    temps = [r.temp_dc for r in batch]
+    batch_id = keccak(encode(["string", "uint32", "bytes32"], ["vaxledger.batch", equipment, root]))
+    return (batch_id, equipment, batch[0].ts_ms, batch[-1].ts_ms, len(batch), min(temps), max(temps), root)
+
+
+def calldata_floor(tx) -> int:
+    """EIP-7623 (Prague on): a transaction pays at least 21,000 + 10 gas per calldata token
+    (a zero byte is one token, any other byte four), whatever its execution costs."""
+    data = bytes.fromhex(tx.input[2:])
+    nonzero = sum(1 for b in data if b)
+    return 21_000 + 10 * (len(data) - nonzero + 4 * nonzero)
 
 
 def measure() -> list[tuple[str, int, str]]:
@@ -119,17 +150,27 @@ def measure() -> list[tuple[str, int, str]]:
     tx = ledger.disposeStock(fridge, lot2, 10, WriteOffReason.EXCURSION, {"from": d.staff[cdc]})
     note("dispose_stock", tx, "CDC disposes of part of it")
 
-    # Cold-chain evidence: a batch of readings anchored, and an excursion reported and closed.
+    # Cold-chain evidence: windows of batches anchored, and an excursion reported and closed.
     cold_chain, oracle = d.d.cold_chain, d.d.oracle
     t0 = 1_763_700_000_000
-    batch = [Reading("fridge-A-F1", fridge, seq, t0 + seq * 60_000, 40 + seq % 9) for seq in range(BATCH_READINGS)]
-    root = merkle.root([leaf(r) for r in batch])
-    temps = [r.temp_dc for r in batch]
-    tx = cold_chain.anchorBatch(
-        to_bytes32("batch-1"), fridge, t0, batch[-1].ts_ms, len(batch), min(temps), max(temps), root, {"from": oracle}
+    tx = cold_chain.anchorWindow(keccak(b"window-1"), [fridge_hour(fridge, t0)], {"from": oracle})
+    note("anchor_window_1", tx, f"one fridge's hour: one batch of {READINGS_PER_HOUR} readings")
+    window = [fridge_hour(1 + i, t0) for i in range(DISTRICT_BATCHES)]
+    tx = cold_chain.anchorWindow(keccak(b"window-2"), window, {"from": oracle})
+    floor = calldata_floor(tx)
+    bound = f"; the EIP-7623 calldata floor ({floor:,}) sets it" if tx.gas_used == floor else ""
+    note(
+        "anchor_window_200", tx, f"a district's hour: {DISTRICT_BATCHES} batches of {READINGS_PER_HOUR} readings{bound}"
     )
-    note("anchor_batch", tx, f"root of {BATCH_READINGS} readings of one fridge")
-    rows.append(("anchor_batch_per_reading_500", tx.gas_used // BATCH_READINGS, "anchor_batch / 500 readings"))
+    rows.append(("anchor_window_200_per_batch", tx.gas_used // DISTRICT_BATCHES, "anchor_window_200 / 200 batches"))
+    readings = DISTRICT_BATCHES * READINGS_PER_HOUR
+    rows.append(
+        (
+            "anchor_window_200x12_per_reading",
+            tx.gas_used // readings,
+            f"anchor_window_200 / {readings:,} readings (a reading every 5 min)",
+        )
+    )
     lots = [lot for lot in (lot1, lot2) if ledger.stockOf(lot, fridge2)[2] != 0]
     tx = cold_chain.reportExcursion(to_bytes32("exc-2"), fridge2, 1, 2, t0, lots, [], {"from": oracle})
     note("report_excursion", tx, f"a fridge holding {len(lots)} lot, quarantined through the ledger")

@@ -9,6 +9,10 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 DEV_CHAIN_ID = 31337
+DEV_HARDFORK = "shanghai"
+"""The EVM the contracts are compiled for (brownie-config.yaml) and Besu QBFT networks run. Anvil
+defaults to the latest hardfork, whose calldata floor (EIP-7623) would price the oracle's anchoring
+windows unlike production."""
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 # scripts/deploy.py: account 0 deploys (admin), 1 is the regulator, 2 the oracle.
 ADMIN_INDEX, REGULATOR_INDEX, ORACLE_INDEX = 0, 1, 2

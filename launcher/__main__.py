@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 
 from chain.dev import DEV_CHAIN_ID as CHAIN_ID
+from chain.dev import DEV_HARDFORK
 from devnet.ports import port_is_free
 from launcher.coldchain import ColdChain
 
@@ -53,6 +54,8 @@ def start_chain(port: int, state_dir: Path) -> subprocess.Popen[bytes]:
             str(CHAIN_ID),
             "--block-base-fee-per-gas",
             "0",
+            "--hardfork",
+            DEV_HARDFORK,
             "--gas-limit",
             "30000000",
             "--state",

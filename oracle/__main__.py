@@ -74,15 +74,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from oracle.alarms import AlarmBook, TierPolicy
-    from oracle.store import BatchStatus
 
     settings = _settings(args)
     with _store(settings) as store:
         book = AlarmBook(store, TierPolicy.load(settings.tiers))
         print(f"readings stored       {store.count():>10,}")
         print(f"  waiting for a batch {store.count(anchored=False):>10,}")
-        for st in BatchStatus:
-            print(f"batches {st.value:<13} {len(store.batches(st)):>10,}")
+        for kind, counts in (("batches", store.batch_counts()), ("windows", store.window_counts())):
+            for status, n in counts.items():
+                print(f"{kind} {status:<13} {n:>10,}")
         print(f"chain writes pending  {len(store.pending(limit=100_000)):>10,}")
         print(f"alarms open           {len(book.alarms(open_only=True)):>10,}")
         print(f"alarms unacknowledged {len(book.alarms(unacked_only=True)):>10,}")
@@ -173,7 +173,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return 2
     r = p.reading
     print(f"reading   {r.device}#{r.seq} equipment {r.equipment} at {_when(r.ts_ms)}: {r.temp_dc / 10:.1f} °C")
-    print(f"batch     0x{p.batch_id.hex()} {'anchored' if result.anchored else 'NOT ANCHORED'}")
+    print(f"batch     0x{p.header[0].hex()}: {p.header[4]} readings of equipment {p.header[1]}")
+    print(f"window    0x{p.window_id.hex()} {'anchored' if result.anchored else 'NOT ANCHORED'}")
     print(f"path      {'reaches the anchored root' if result.path_matches_root else 'DOES NOT reach the root'}")
     print(f"contract  verifyReading = {result.chain_says}")
     if result.signature_ok is not None:

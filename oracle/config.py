@@ -61,10 +61,10 @@ class OracleSettings(BaseSettings):
     ingest_linger_ms: int = Field(50, ge=0)
     """How long the first reading of a batch waits for company before the batch is committed."""
     anchor_every_s: float = Field(3600, gt=0)
-    """An equipment's readings are anchored when the oldest has waited this long ... (a fridge logging every
-    5 min fills an hourly batch with 12 readings: the anchoring cost per reading is set by this interval)"""
-    anchor_max_readings: int = Field(500, ge=1)
-    """... or when this many wait, whichever comes first."""
+    """Every this often all waiting readings are batched (one batch per equipment) and the district's batches
+    anchored together in one transaction ..."""
+    anchor_max_readings: int = Field(500, ge=1, le=5_000)
+    """... and in between, an equipment with this many readings waiting is batched and anchored at once."""
     tick_s: float = Field(5, gt=0)
     """How often silence, escalations and vehicle legs are checked."""
     abandon_after_min: int = Field(24 * 60, ge=1)

@@ -29,7 +29,7 @@ from chain.enums import EquipmentKind
 from chain.sender import TxSender
 from oracle import devices
 from oracle.alarms import AlarmBook, TierPolicy
-from oracle.anchoring import Anchorer, cut_due
+from oracle.anchoring import Anchorer, Batcher
 from oracle.config import OracleSettings
 from oracle.excursions import ExcursionPoster
 from oracle.holdings import Holdings
@@ -82,10 +82,14 @@ class Daemon:
             on_chain_work=self._wake.set,
             abandon_after_ms=settings.abandon_after_min * 60_000,
         )
+        self.batcher = Batcher(
+            self.store, every_ms=int(settings.anchor_every_s * 1000), max_readings=settings.anchor_max_readings
+        )
         self.link: ChainLink | None = None
         self.chain_error: str | None = None
         self.anchored_gas = 0
         self.anchored_readings = 0
+        self.anchored_batches = 0
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.subscriber: Subscriber | None = None
@@ -180,14 +184,7 @@ class Daemon:
             ledger,
             cold_chain,
             sender,
-            Anchorer(
-                self.store,
-                cold_chain,
-                sender,
-                every_ms=int(s.anchor_every_s * 1000),
-                max_readings=s.anchor_max_readings,
-                start_block=manifest.start_block,
-            ),
+            Anchorer(self.store, cold_chain, sender, start_block=manifest.start_block),
             ExcursionPoster(
                 self.store, cold_chain, holdings, sender, retry_min_s=s.retry_min_s, retry_max_s=s.retry_max_s
             ),
@@ -208,18 +205,14 @@ class Daemon:
         delay = self.settings.retry_min_s
         while not self._stop.is_set():
             try:
-                cut_due(
-                    self.store,
-                    int(self.settings.anchor_every_s * 1000),
-                    self.settings.anchor_max_readings,
-                    now_ms(),
-                )
+                self.batcher.cut_due()
                 if self.link is None:
                     self.link = self._connect()
                 self.link.poster.post_pending()
                 stats = self.link.anchorer.post_pending()
                 self.anchored_gas += stats.gas_used
                 self.anchored_readings += stats.readings
+                self.anchored_batches += stats.batches
                 self._end_finished_legs(self.link)
                 self.chain_error = None
                 delay = self.settings.retry_min_s
@@ -291,8 +284,10 @@ class Daemon:
                 "waiting_to_anchor": self.store.count(anchored=False),
             },
             "batches": self.store.batch_counts(),
+            "windows": self.store.window_counts(),
             "anchoring": {
                 "gas_used": self.anchored_gas,
+                "batches": self.anchored_batches,
                 "readings": self.anchored_readings,
                 "gas_per_reading": round(self.anchored_gas / self.anchored_readings, 1)
                 if self.anchored_readings

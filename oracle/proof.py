@@ -1,10 +1,12 @@
 """Proving one reading against its anchored batch — for anyone, not only the oracle.
 
 The oracle (or whoever holds its store) exports a proof file: the reading's
-fields, its signature, the batch id and the Merkle path. Anyone can then check
+fields, its signature, its batch's header (equipment, time range, count,
+extremes, root), the window the batch was anchored in, and two Merkle paths:
+reading to batch root, batch header to the window's root. Anyone can then check
 it with nothing but the file and a chain node: the leaf is recomputed from the
 fields (so the file cannot claim another temperature than the one anchored),
-the path is checked against the root stored on chain, and the chain's own
+both paths are checked against the root stored on chain, and the chain's own
 `verifyReading` is asked too. The device signature is checked when the
 device's public key is given.
 """
@@ -18,10 +20,12 @@ from typing import Any
 from web3.contract import Contract
 
 from oracle import identity, merkle
+from oracle.anchoring import header, header_leaf
 from oracle.reading import Reading, leaf
 from oracle.store import BatchStatus, Store
 
-FORMAT = "vaxledger.reading-proof/1"
+FORMAT = "vaxledger.reading-proof/2"
+HEADER_FIELDS = ("batch_id", "equipment", "first_ts", "last_ts", "count", "min_temp_dc", "max_temp_dc", "merkle_root")
 
 
 class ProofError(ValueError):
@@ -32,8 +36,12 @@ class ProofError(ValueError):
 class ReadingProof:
     reading: Reading
     signature: bytes
-    batch_id: bytes
+    window_id: bytes
+    header: tuple
+    """ColdChainLog.BatchHeader of the reading's batch."""
+    header_proof: tuple[bytes, ...]
     proof: tuple[bytes, ...]
+    """The reading's path to the batch's root (header[7])."""
 
     @property
     def leaf(self) -> bytes:
@@ -53,7 +61,12 @@ class ReadingProof:
                 "door": r.door_open,
             },
             "signature": base64.b64encode(self.signature).decode(),
-            "batch_id": "0x" + self.batch_id.hex(),
+            "window_id": "0x" + self.window_id.hex(),
+            "batch": {
+                k: "0x" + v.hex() if isinstance(v, bytes) else v
+                for k, v in zip(HEADER_FIELDS, self.header, strict=True)
+            },
+            "batch_proof": ["0x" + p.hex() for p in self.header_proof],
             "leaf": "0x" + self.leaf.hex(),
             "proof": ["0x" + p.hex() for p in self.proof],
         }
@@ -73,10 +86,18 @@ class ReadingProof:
                 int(f["battery"]),
                 bool(f["door"]),
             )
+            b = data["batch"]
+            batch = (
+                _bytes32(b["batch_id"]),
+                *(int(b[k]) for k in HEADER_FIELDS[1:7]),
+                _bytes32(b["merkle_root"]),
+            )
             return cls(
                 reading,
                 base64.b64decode(data["signature"], validate=True),
-                _bytes32(data["batch_id"]),
+                _bytes32(data["window_id"]),
+                batch,
+                tuple(_bytes32(p) for p in data["batch_proof"]),
                 tuple(_bytes32(p) for p in data["proof"]),
             )
         except ProofError:
@@ -101,20 +122,31 @@ def prove(store: Store, device: str, seq: int) -> ReadingProof:
         raise ProofError(f"reading {device!r}#{seq} is not in a batch yet (batches are cut every few minutes)")
     batch = store.batch(stored.batch_id)
     assert batch is not None
-    if batch.status is not BatchStatus.CONFIRMED:
+    if batch.status is not BatchStatus.CONFIRMED or batch.window_id is None:
         raise ProofError(f"batch {batch.batch_id} of {device!r}#{seq} is {batch.status.value}, not yet on chain")
     rows = store.readings_of_batch(stored.batch_id)
-    leaves = [leaf(r.reading) for r in rows]
     index = next(i for i, r in enumerate(rows) if r.id == stored.id)
-    return ReadingProof(stored.reading, stored.signature, _bytes32(batch.batch_id), tuple(merkle.proof(leaves, index)))
+    reading_path = merkle.proof([leaf(r.reading) for r in rows], index)
+    batches = store.batches_of_window(batch.window_id)
+    position = next(i for i, b in enumerate(batches) if b.batch_id == batch.batch_id)
+    header_path = merkle.proof([header_leaf(header(b)) for b in batches], position)
+    return ReadingProof(
+        stored.reading,
+        stored.signature,
+        _bytes32(batch.window_id),
+        header(batch),
+        tuple(header_path),
+        tuple(reading_path),
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class Verification:
     anchored: bool
-    """The batch id has a root on chain."""
+    """The window has a root on chain."""
     path_matches_root: bool
-    """The Merkle path from the recomputed leaf reaches the chain's root (checked here)."""
+    """Checked here: the reading's path reaches its batch's root, and the batch header's path reaches the
+    window's root on chain."""
     chain_says: bool
     """ColdChainLog.verifyReading's own answer."""
     signature_ok: bool | None
@@ -126,11 +158,16 @@ class Verification:
 
 
 def verify(cold_chain: Contract, p: ReadingProof, device_public_key: bytes | None = None) -> Verification:
-    root = cold_chain.functions.batchRoot(p.batch_id).call()
+    root = cold_chain.functions.windowRoot(p.window_id).call()
     anchored = root != b"\x00" * 32
+    paths = merkle.verify(list(p.proof), p.header[7], p.leaf) and merkle.verify(
+        list(p.header_proof), root, header_leaf(p.header)
+    )
     return Verification(
         anchored=anchored,
-        path_matches_root=anchored and merkle.verify(list(p.proof), root, p.leaf),
-        chain_says=cold_chain.functions.verifyReading(p.batch_id, p.leaf, list(p.proof)).call(),
+        path_matches_root=anchored and paths,
+        chain_says=cold_chain.functions.verifyReading(
+            p.window_id, p.header, list(p.header_proof), p.leaf, list(p.proof)
+        ).call(),
         signature_ok=None if device_public_key is None else identity.verify(device_public_key, p.reading, p.signature),
     )

@@ -5,6 +5,7 @@ Tables
     device_state  the last accepted (seq, ts_ms, temp_dc) per device, for the validator's restore
     batches       anchoring batches: built -> posted (tx hash) -> confirmed (block)
     kv            daemon state (the excursion detector's serialized state, cursors, ...)
+    windows       anchoring transactions: many equipment's batches under one root on chain          [v2]
     outbox        chain writes decided but not yet mined (excursion reports and closes), in order   [v2]
     alarms        alarms raised by the rules, their tier, acknowledgement and close                 [v2]
     alarm_log     every raise, escalation, acknowledgement and close of an alarm                    [v2]
@@ -109,6 +110,21 @@ CREATE TABLE kv (
 """
 
 _SCHEMA_V2 = """
+CREATE TABLE windows (
+    window_id    TEXT    PRIMARY KEY,
+    headers_root BLOB    NOT NULL,
+    batches      INTEGER NOT NULL,
+    status       TEXT    NOT NULL CHECK (status IN ('built', 'posted', 'confirmed')),
+    tx_hash      TEXT,
+    block        INTEGER,
+    created_at   INTEGER NOT NULL,
+    posted_at    INTEGER,
+    confirmed_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX windows_by_status ON windows (status);
+ALTER TABLE batches ADD COLUMN window_id TEXT REFERENCES windows (window_id);
+CREATE INDEX batches_by_window ON batches (window_id, batch_id) WHERE window_id IS NOT NULL;
+
 CREATE TABLE outbox (
     seq         INTEGER PRIMARY KEY,
     key         TEXT    NOT NULL UNIQUE,
@@ -209,6 +225,20 @@ class Batch:
     created_at: int
     posted_at: int | None
     confirmed_at: int | None
+    window_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    window_id: str
+    headers_root: bytes
+    batches: int
+    status: BatchStatus
+    tx_hash: str | None
+    block: int | None
+    created_at: int
+    posted_at: int | None
+    confirmed_at: int | None
 
 
 _MAX_SQL_VARS = 900  # host parameters per statement, well under SQLite's smallest limit (999)
@@ -238,6 +268,12 @@ def _row_reading(row: tuple) -> StoredReading:
     return StoredReading(
         rid, Reading(device, equipment, seq, ts_ms, temp_dc, battery, bool(door)), signature, received_at, batch_id
     )
+
+
+def _row_window(row: tuple) -> Window:
+    values = list(row)
+    values[3] = BatchStatus(values[3])
+    return Window(*values)
 
 
 def _row_batch(row: tuple) -> Batch:
@@ -518,6 +554,12 @@ class Store:
             rows = dict(self._db.execute("SELECT status, count(*) FROM batches GROUP BY status").fetchall())
         return {st.value: rows.get(st.value, 0) for st in BatchStatus}
 
+    def window_counts(self) -> dict[str, int]:
+        """Windows per status (every status present)."""
+        with self._lock:
+            rows = dict(self._db.execute("SELECT status, count(*) FROM windows GROUP BY status").fetchall())
+        return {st.value: rows.get(st.value, 0) for st in BatchStatus}
+
     def readings_of_batch(self, batch_id: str) -> list[StoredReading]:
         """The batch's readings ordered by (device, seq), the order its Merkle tree is built in."""
         with self._lock:
@@ -526,17 +568,70 @@ class Store:
             ).fetchall()
         return [_row_reading(r) for r in rows]
 
-    def mark_posted(self, batch_id: str, tx_hash: str, at: int | None = None) -> None:
-        """built -> posted. Posting again (a replacement transaction) updates the tx hash."""
-        self._transition(batch_id, (BatchStatus.BUILT, BatchStatus.POSTED), BatchStatus.POSTED, tx_hash=tx_hash, at=at)
+    def unwindowed(self, limit: int = 1_000) -> list[Batch]:
+        """Built batches not yet in a window, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM batches WHERE window_id IS NULL ORDER BY rowid LIMIT ?", (limit,)
+            ).fetchall()
+        return [_row_batch(r) for r in rows]
 
-    def mark_confirmed(self, batch_id: str, block: int, at: int | None = None) -> None:
-        """posted -> confirmed in `block`."""
-        self._transition(batch_id, (BatchStatus.POSTED,), BatchStatus.CONFIRMED, block=block, at=at)
+    def create_window(self, window_id: str, batch_ids: Sequence[str], headers_root: bytes) -> Window:
+        """Record a window over built batches before it is sent, so a restart resends the same window."""
+        if not batch_ids:
+            raise StoreError("a window needs at least one batch")
+        with self.transaction() as db:
+            try:
+                db.execute(
+                    "INSERT INTO windows (window_id, headers_root, batches, status, created_at) VALUES (?, ?, ?, ?, ?)",
+                    (window_id, bytes(headers_root), len(batch_ids), BatchStatus.BUILT.value, _now_ms()),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise StoreError(f"window {window_id!r} already exists") from exc
+            for batch_id in batch_ids:
+                before = db.total_changes
+                db.execute(
+                    "UPDATE batches SET window_id = ? WHERE batch_id = ? AND window_id IS NULL AND status = ?",
+                    (window_id, batch_id, BatchStatus.BUILT.value),
+                )
+                if db.total_changes == before:
+                    raise StoreError(f"batch {batch_id!r} is unknown, not built, or already in a window")
+        window = self.window(window_id)
+        assert window is not None
+        return window
+
+    def window(self, window_id: str) -> Window | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM windows WHERE window_id = ?", (window_id,)).fetchone()
+        return None if row is None else _row_window(row)
+
+    def windows(self, status: BatchStatus | str | None = None) -> list[Window]:
+        sql, args = "SELECT * FROM windows", ()
+        if status is not None:
+            sql, args = sql + " WHERE status = ?", (BatchStatus(status).value,)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY created_at, window_id", args).fetchall()
+        return [_row_window(r) for r in rows]
+
+    def batches_of_window(self, window_id: str) -> list[Batch]:
+        """The window's batches in the order of their ids: the order its headers root is built in."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM batches WHERE window_id = ? ORDER BY batch_id", (window_id,)
+            ).fetchall()
+        return [_row_batch(r) for r in rows]
+
+    def mark_posted(self, window_id: str, tx_hash: str, at: int | None = None) -> None:
+        """built -> posted, the window and its batches. Posting again (a replacement) updates the tx hash."""
+        self._transition(window_id, (BatchStatus.BUILT, BatchStatus.POSTED), BatchStatus.POSTED, tx_hash=tx_hash, at=at)
+
+    def mark_confirmed(self, window_id: str, block: int, at: int | None = None) -> None:
+        """posted -> confirmed in `block`, the window and its batches."""
+        self._transition(window_id, (BatchStatus.POSTED,), BatchStatus.CONFIRMED, block=block, at=at)
 
     def _transition(
         self,
-        batch_id: str,
+        window_id: str,
         allowed: tuple[BatchStatus, ...],
         to: BatchStatus,
         *,
@@ -546,21 +641,22 @@ class Store:
     ) -> None:
         when = _now_ms() if at is None else at
         with self.transaction() as db:
-            row = db.execute("SELECT status FROM batches WHERE batch_id = ?", (batch_id,)).fetchone()
+            row = db.execute("SELECT status FROM windows WHERE window_id = ?", (window_id,)).fetchone()
             if row is None:
-                raise StoreError(f"no batch {batch_id!r}")
+                raise StoreError(f"no window {window_id!r}")
             if BatchStatus(row[0]) not in allowed:
-                raise StoreError(f"batch {batch_id!r} is {row[0]}, cannot become {to.value}")
-            if to is BatchStatus.POSTED:
-                db.execute(
-                    "UPDATE batches SET status = ?, tx_hash = ?, posted_at = ? WHERE batch_id = ?",
-                    (to.value, tx_hash, when, batch_id),
-                )
-            else:
-                db.execute(
-                    "UPDATE batches SET status = ?, block = ?, confirmed_at = ? WHERE batch_id = ?",
-                    (to.value, block, when, batch_id),
-                )
+                raise StoreError(f"window {window_id!r} is {row[0]}, cannot become {to.value}")
+            for table in ("windows", "batches"):
+                if to is BatchStatus.POSTED:
+                    db.execute(
+                        f"UPDATE {table} SET status = ?, tx_hash = ?, posted_at = ? WHERE window_id = ?",
+                        (to.value, tx_hash, when, window_id),
+                    )
+                else:
+                    db.execute(
+                        f"UPDATE {table} SET status = ?, block = ?, confirmed_at = ? WHERE window_id = ?",
+                        (to.value, block, when, window_id),
+                    )
 
     # --- outbox: chain writes decided, in the order decided -------------------------------------------------------
 

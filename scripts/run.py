@@ -20,6 +20,7 @@ from brownie import network
 from brownie._config import CONFIG
 from brownie.network.contract import ContractConstructor, ContractTx
 
+from chain.dev import DEV_HARDFORK
 from devnet.ports import free_port
 from scripts.brownie_fixes import tolerate_receipt_lag
 
@@ -40,6 +41,7 @@ def open_session(*, port: int | None = None, rpc_url: str | None = None, verbose
         network.connect(RPC_NETWORK)
     else:
         CONFIG.networks["development"]["cmd_settings"]["port"] = port or free_port()
+        CONFIG.networks["development"]["cmd_settings"]["evm_version"] = DEV_HARDFORK
         network.connect("development")
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from chain.dev import DEV_HARDFORK
 from devnet.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,3 +36,4 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     development = CONFIG.networks.get("development")
     if development is not None:
         development["cmd_settings"]["port"] = free_port()
+        development["cmd_settings"]["evm_version"] = DEV_HARDFORK

@@ -15,6 +15,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.types import RPCEndpoint
 
+from chain.dev import DEV_HARDFORK
 from devnet.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,7 +25,8 @@ ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
 class AnvilNode:
     """An Anvil this test owns: start, stop, and start again on the same port."""
 
-    def __init__(self, *extra: str, base_fee: int = 0, port: int | None = None) -> None:
+    def __init__(self, *extra: str, base_fee: int = 0, port: int | None = None, hardfork: str = DEV_HARDFORK) -> None:
+        self.hardfork = hardfork
         self.port = port or free_port()
         self.base_fee = base_fee
         self.extra = extra
@@ -41,6 +43,8 @@ class AnvilNode:
                 "--block-base-fee-per-gas",
                 str(self.base_fee),
                 "--silent",
+                "--hardfork",
+                self.hardfork,
                 *self.extra,
             ],
             stdout=subprocess.DEVNULL,

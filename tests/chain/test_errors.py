@@ -130,7 +130,7 @@ def test_revert_data_from_every_shape_web3_and_nodes_use() -> None:
 def test_errors_shared_by_several_contracts_appear_once() -> None:
     names = ["VaccineLedger", "Appointments", "ColdChainLog"]
     table = ErrorTable.from_abis(artifact(n)["abi"] for n in names)
-    assert "ZeroAddress" in table and "SlotFull" in table and "BatchAlreadyAnchored" in table
+    assert "ZeroAddress" in table and "SlotFull" in table and "WindowAlreadyAnchored" in table
     assert len(table) == len(
         {(e["name"], len(e["inputs"])) for n in names for e in artifact(n)["abi"] if e["type"] == "error"}
     )

@@ -66,7 +66,7 @@ def test_fees_follow_the_chain_base_fee_and_legacy_chains() -> None:
         w3 = connect(anvil.url)
         tx = w3.eth.get_transaction(TxSender(w3, funded_account(w3)).send({"to": to, "value": 1})["transactionHash"])
         assert tx["type"] == 2 and tx["maxFeePerGas"] >= 2 * 10**9
-    with AnvilNode("--hardfork", "berlin") as anvil:
+    with AnvilNode(hardfork="berlin") as anvil:
         w3 = connect(anvil.url)
         tx = w3.eth.get_transaction(TxSender(w3, funded_account(w3)).send({"to": to, "value": 1})["transactionHash"])
         assert tx["type"] == 0 and "maxFeePerGas" not in tx

@@ -16,10 +16,11 @@ from web3 import HTTPProvider, Web3
 from chain.errors import ChainUnavailable
 from chain.sender import TxSender
 from oracle import merkle
-from oracle.anchoring import Anchorer, batch_id
+from oracle.anchoring import Anchorer, Batcher, batch_id, cut, headers_root
 from oracle.excursions import ExcursionPoster, outbox_entry
 from oracle.holdings import Holdings
 from oracle.identity import sign
+from oracle.proof import ReadingProof, prove, verify
 from oracle.reading import Reading, leaf
 from oracle.rules import CLOSE, OPEN, AlarmEvent, ReadingRef
 from oracle.store import BatchStatus, Store
@@ -75,58 +76,72 @@ def readings(equipment: int, n: int, device: str = "probe") -> list[tuple[Readin
 # --------------------------------------------------------------------------- anchoring
 
 
-def test_due_batches_are_cut_by_count_or_age_and_anchored_with_their_root(world: World, store: Store) -> None:
+def test_batches_are_cut_on_the_district_schedule_and_anchored_together_in_one_window(
+    world: World, store: Store
+) -> None:
     _, sender, _, cold_chain = oracle_side(world)
-    store.append(readings(world.fridge, 250), received_at=1_000)
-    store.append(readings(world.fridge2, 30, "p2"), received_at=5_000)
-    clock = [5_500]
-    a = Anchorer(store, cold_chain, sender, every_ms=1_000, max_readings=100, clock=lambda: clock[0])
+    store.append(readings(world.fridge, 250))
+    store.append(readings(world.fridge2, 30, "p2"))
+    clock = [5_000]
+    batcher = Batcher(store, every_ms=1_000, max_readings=100, clock=lambda: clock[0])
 
-    built = a.build_due()  # fridge: 2 full batches (250 waiting >= 100) and its old rest; fridge2: too young
-
-    assert [(b.equipment, b.count) for b in built] == [(world.fridge, 100), (world.fridge, 100), (world.fridge, 50)]
-    stats = a.post_pending()
-    assert (stats.sent, stats.readings, stats.found_on_chain) == (3, 250, 0)
-    for b in store.batches():
-        assert b.status is BatchStatus.CONFIRMED
-        root = merkle.root([leaf(r.reading) for r in store.readings_of_batch(b.batch_id)])
-        assert cold_chain.functions.batchRoot(bytes.fromhex(b.batch_id[2:])).call() == root == b.merkle_root
-        assert b.batch_id == "0x" + batch_id(b.equipment, root).hex()
+    early = batcher.cut_due()  # before the window is due: only full batches (a burst)
+    assert [(b.equipment, b.count) for b in early] == [(world.fridge, 100), (world.fridge, 100)]
     clock[0] = 6_000
-    assert [b.equipment for b in a.build_due()] == [world.fridge2]
+    due = batcher.cut_due()  # due: everything waiting, every equipment
+    assert sorted((b.equipment, b.count) for b in due) == [(world.fridge, 50), (world.fridge2, 30)]
+    assert batcher.cut_due() == []
+
+    stats = Anchorer(store, cold_chain, sender).post_pending()
+
+    assert (stats.sent, stats.batches, stats.readings, stats.found_on_chain) == (1, 4, 280, 0)
+    [window] = store.windows()
+    assert window.status is BatchStatus.CONFIRMED
+    on_chain = cold_chain.functions.windowRoot(bytes.fromhex(window.window_id[2:])).call()
+    assert on_chain == window.headers_root == headers_root(store.batches_of_window(window.window_id))
+    for b in store.batches():
+        assert b.status is BatchStatus.CONFIRMED and b.window_id == window.window_id
+        assert merkle.root([leaf(r.reading) for r in store.readings_of_batch(b.batch_id)]) == b.merkle_root
+        assert b.batch_id == "0x" + batch_id(b.equipment, b.merkle_root).hex()
+    # anyone can prove any reading against the chain; a forged temperature does not verify
+    p = prove(store, "p2", 17)
+    assert verify(cold_chain, p).ok
+    forged = ReadingProof.from_json(p.to_json() | {"reading": p.to_json()["reading"] | {"temp_dc": 99}})
+    assert not verify(cold_chain, forged).ok
 
 
-def test_a_batch_anchored_before_a_crash_is_found_on_chain_and_not_sent_again(world: World, store: Store) -> None:
+def test_a_window_anchored_before_a_crash_is_found_on_chain_and_not_sent_again(world: World, store: Store) -> None:
     _, sender, _, cold_chain = oracle_side(world)
     store.append(readings(world.fridge, 20))
-    a = Anchorer(store, cold_chain, sender, every_ms=0, max_readings=100)
-    [b] = a.build_due()
-    sender.send(a._call(b))  # the transaction went out; the process died before the store heard of it
+    cut(store, 100, everything=True)
+    a = Anchorer(store, cold_chain, sender)
+    [w] = a.form_windows()
+    sender.send(a._call(w, store.batches_of_window(w.window_id)))  # sent; the process died before noting it
     nonce = world.w3.eth.get_transaction_count(sender.address)
 
     stats = a.post_pending()  # the restarted daemon
 
     assert (stats.sent, stats.found_on_chain) == (0, 1)
     assert world.w3.eth.get_transaction_count(sender.address) == nonce  # nothing sent twice, not even a revert
-    assert store.batch(b.batch_id).status is BatchStatus.CONFIRMED and store.batch(b.batch_id).block is not None
+    assert store.window(w.window_id).status is BatchStatus.CONFIRMED and store.window(w.window_id).block
 
 
-def test_a_node_outage_leaves_batches_queued_and_they_go_out_when_it_returns(
+def test_a_node_outage_leaves_windows_queued_and_they_go_out_when_it_returns(
     world: World, store: Store, node: AnvilNode
 ) -> None:
     flaky = Flaky(node.url)
     _, sender, _, cold_chain = oracle_side(world, flaky)
     store.append(readings(world.fridge, 30))
-    a = Anchorer(store, cold_chain, sender, every_ms=0, max_readings=10)
-    assert len(a.build_due()) == 3  # cutting is local: the chain is not needed
+    assert len(cut(store, 10, everything=False)) == 3  # cutting is local: the chain is not needed
+    a = Anchorer(store, cold_chain, sender)
 
     flaky.down = True
     with pytest.raises((ChainUnavailable, requests.ConnectionError)):
         a.post_pending()
-    assert {b.status for b in store.batches()} == {BatchStatus.BUILT}
+    assert [w.status for w in store.windows()] == [BatchStatus.BUILT]  # formed and kept, not lost
 
     flaky.down = False
-    assert a.post_pending().sent == 3
+    assert a.post_pending().sent == 1
     assert {b.status for b in store.batches()} == {BatchStatus.CONFIRMED}
 
 

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from oracle import devices, merkle
+from oracle.anchoring import headers_root
 from oracle.broker import Broker
 from oracle.devices import DeviceEntry, Registry
 from oracle.reading import leaf
@@ -72,7 +73,9 @@ def test_kill_9_at_random_points_loses_no_reading_and_posts_no_batch_twice(
             s = oracle.status()
             b = s["batches"]
             ok = s["readings"]["stored"] == len(published) and s["readings"]["waiting_to_anchor"] == 0
-            return s if ok and b["built"] == b["posted"] == 0 else None
+            return (
+                s if ok and b["built"] == b["posted"] == s["windows"]["built"] == s["windows"]["posted"] == 0 else None
+            )
 
         status = wait_for(settled, 60, "the oracle did not catch up after its restarts", oracle.log_tail)
     finally:
@@ -82,21 +85,22 @@ def test_kill_9_at_random_points_loses_no_reading_and_posts_no_batch_twice(
     assert status["readings"]["refused"] == {}
 
     with Store(tmp_path / "oracle.db") as store:
-        stored = {
-            (r.reading.device, r.reading.seq): r for b in store.batches() for r in store.readings_of_batch(b.batch_id)
-        }
+        batches = store.batches()
+        stored = {(r.reading.device, r.reading.seq): r for b in batches for r in store.readings_of_batch(b.batch_id)}
         assert stored.keys() == published.keys()  # none lost, none invented
         assert all(stored[k].signature == published[k][1] and stored[k].reading == published[k][0] for k in stored)
-        batches = store.batches()
         assert {b.status for b in batches} == {BatchStatus.CONFIRMED}
-        roots = {b.batch_id: b.merkle_root for b in batches}
         for b in batches:  # every batch's root is the root of the readings it claims
             assert merkle.root([leaf(r.reading) for r in store.readings_of_batch(b.batch_id)]) == b.merkle_root
+        windows = store.windows()
+        assert sum(w.batches for w in windows) == len(batches)
+        roots = {x.window_id: x.headers_root for x in windows}
+        for x in windows:  # and every window's root is the root of its batches' headers
+            assert headers_root(store.batches_of_window(x.window_id)) == x.headers_root
 
-    events = w.cold_chain.events.BatchAnchored().get_logs(from_block=w.start_block)
-    on_chain = {"0x" + e["args"]["batchId"].hex(): e["args"]["merkleRoot"] for e in events}
-    assert len(events) == len(on_chain) == len(roots)  # each batch anchored once
+    events = w.cold_chain.events.WindowAnchored().get_logs(from_block=w.start_block)
+    on_chain = {"0x" + e["args"]["windowId"].hex(): e["args"]["headersRoot"] for e in events}
+    assert len(events) == len(on_chain) == len(roots)  # each window anchored once
     assert on_chain == roots
-    assert sum(e["args"]["count"] for e in events) == len(published)
     # Every transaction the oracle ever sent is one of these anchors: no duplicate was even attempted on chain.
     assert w.w3.eth.get_transaction_count(w.accounts["oracle"].address) == len(events)

@@ -90,16 +90,17 @@ def test_a_freezing_fridge_is_quarantined_on_chain_and_its_doses_refused(
         def all_anchored() -> dict | None:
             s = oracle.status()
             done = s["readings"]["stored"] == len(readings) and s["readings"]["waiting_to_anchor"] == 0
-            return s if done and s["batches"]["built"] == s["batches"]["posted"] == 0 else None
+            unsent = s["batches"]["built"] + s["batches"]["posted"] + s["windows"]["built"] + s["windows"]["posted"]
+            return s if done and unsent == 0 else None
 
         status = wait_for(all_anchored, 30, "readings were not all anchored", oracle.log_tail)
         assert status["readings"]["refused"] == {} and status["chain_writes_pending"] == 0
-        anchored = w.cold_chain.events.BatchAnchored().get_logs(from_block=w.start_block)
-        assert sum(e["args"]["count"] for e in anchored) == len(readings)
-        assert len({e["args"]["batchId"] for e in anchored}) == len(anchored) == status["batches"]["confirmed"]
-        receipts = {e["transactionHash"]: w.w3.eth.get_transaction_receipt(e["transactionHash"]) for e in anchored}
+        windows = w.cold_chain.events.WindowAnchored().get_logs(from_block=w.start_block)
+        assert len({e["args"]["windowId"] for e in windows}) == len(windows) == status["windows"]["confirmed"]
+        assert sum(e["args"]["batches"] for e in windows) == status["batches"]["confirmed"]
+        receipts = [w.w3.eth.get_transaction_receipt(e["transactionHash"]) for e in windows]
         assert status["anchoring"]["readings"] == len(readings)
-        assert status["anchoring"]["gas_used"] == sum(r["gasUsed"] for r in receipts.values())
+        assert status["anchoring"]["gas_used"] == sum(r["gasUsed"] for r in receipts)
     finally:
         assert oracle.stop() == 0, oracle.log_tail()
 

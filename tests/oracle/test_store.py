@@ -97,24 +97,35 @@ def test_batch_lifecycle(store: Store) -> None:
     assert [x.reading for x in store.readings_of_batch("b-1")] == [x.reading for x in first]
     assert all(x.batch_id == "b-1" for x in store.readings_of_batch("b-1"))
 
+    store.create_batch("b-0", 12, store.unanchored(12, limit=1), b"\x02" * 32)
+    assert [b.batch_id for b in store.unwindowed()] == ["b-1", "b-0"]
+    window = store.create_window("w-1", ["b-1", "b-0"], b"\xcd" * 32)
+    assert (window.batches, window.status, window.headers_root) == (2, BatchStatus.BUILT, b"\xcd" * 32)
+    assert [b.batch_id for b in store.batches_of_window("w-1")] == ["b-0", "b-1"]  # by id: the headers' order
+    assert store.unwindowed() == []
+    with pytest.raises(StoreError, match="already in a window"):
+        store.create_window("w-2", ["b-1"], b"\x01" * 32)
+    assert store.window("w-2") is None  # refused as a whole
+
     with pytest.raises(StoreError):
-        store.mark_confirmed("b-1", 100)  # not posted yet
-    store.mark_posted("b-1", "0x01")
-    store.mark_posted("b-1", "0x02")  # replacement transaction
-    assert store.batch("b-1").tx_hash == "0x02"  # type: ignore[union-attr]
-    assert [b.batch_id for b in store.batches(status="posted")] == ["b-1"]
-    store.mark_confirmed("b-1", 123)
+        store.mark_confirmed("w-1", 100)  # not posted yet
+    store.mark_posted("w-1", "0x01")
+    store.mark_posted("w-1", "0x02")  # replacement transaction
+    assert store.batch("b-1").tx_hash == store.window("w-1").tx_hash == "0x02"  # type: ignore[union-attr]
+    assert [b.batch_id for b in store.batches(status="posted")] == ["b-1", "b-0"]
+    store.mark_confirmed("w-1", 123)
     b = store.batch("b-1")
     assert b is not None and b.status is BatchStatus.CONFIRMED and b.block == 123 and b.confirmed_at is not None
+    assert store.window_counts() == {"built": 0, "posted": 0, "confirmed": 1}
     with pytest.raises(StoreError):
-        store.mark_posted("b-1", "0x03")
+        store.mark_posted("w-1", "0x03")
     with pytest.raises(StoreError):
         store.mark_posted("nope", "0x03")
 
     store.create_batch("b-2", 12, store.unanchored(12), b"\x01" * 32)
-    assert [b.batch_id for b in store.batches()] == ["b-1", "b-2"]
+    assert [b.batch_id for b in store.batches()] == ["b-1", "b-0", "b-2"]
     assert [b.batch_id for b in store.batches(status=BatchStatus.BUILT)] == ["b-2"]
-    assert [b.batch_id for b in store.batches(status=BatchStatus.CONFIRMED, equipment=12)] == ["b-1"]
+    assert [b.batch_id for b in store.batches(status=BatchStatus.CONFIRMED, equipment=12)] == ["b-1", "b-0"]
     assert store.batches(equipment=99) == []
     assert store.count(anchored=False) == 0 and store.count(anchored=True) == 10
 
@@ -155,7 +166,8 @@ def test_survives_close_and_reopen(tmp_path: Path) -> None:
     with Store(path) as s:
         s.append(items(20))
         s.create_batch("b-1", 12, s.unanchored(12, limit=5), b"\x11" * 32)
-        s.mark_posted("b-1", "0xaa")
+        s.create_window("w-1", ["b-1"], b"\x22" * 32)
+        s.mark_posted("w-1", "0xaa")
         s.put_state("k", "[1]")
     with Store(path) as s:
         assert s.count() == 20
