@@ -74,6 +74,8 @@ class Sink(Protocol):
 
 DETECTOR_STATE = "detector"
 STATE_SAVE_MS = 1_000
+SETTLE_MS = 60_000
+"""An equipment whose readings arrived this recently is still delivering, not silent."""
 
 
 @dataclass(slots=True)
@@ -120,6 +122,9 @@ class Ingestor:
         validator.restore(store.last_accepted())
         self.detector, self.cursor = self._restore(ruleset)
         self._replay()
+        self._heard: dict[int, int] = dict.fromkeys(self.detector.watched(), clock())
+        """When readings of each equipment last arrived (in memory: after a restart every equipment
+        gets SETTLE_MS for its backlog to arrive)."""
 
     # -- inputs
 
@@ -147,6 +152,8 @@ class Ingestor:
                 else:
                     assert verdict.reason is not None
                     self._refuse(result, i, verdict.reason, verdict.message, source)
+            for reading, _ in fresh:
+                self._heard[reading.equipment] = now
             if fresh:
                 try:
                     result.accepted = self.store.append(fresh, received_at=now)
@@ -159,10 +166,15 @@ class Ingestor:
         return result
 
     def tick(self) -> list[AlarmEvent]:
-        """Silence, and abandoning equipment silent for too long (so no excursion stays open forever)."""
+        """Silence, and abandoning equipment silent for too long (so no excursion stays open forever).
+
+        Silence is judged by the readings' own times, but not while an equipment's readings are still
+        arriving: a backlog (a gateway back online, a broker redelivering after a restart) brings hours-old
+        readings that say nothing about the sensor being silent now."""
         with self._lock:
             now = self.clock()
-            events = self.detector.tick(now)
+            arriving = {eq for eq, at in self._heard.items() if now - at < SETTLE_MS}
+            events = self.detector.tick(now, skip=arriving)
             for equipment, since in self.detector.silent_since().items():
                 if now - since >= self.abandon_after_ms:
                     log.error(

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -380,10 +380,13 @@ class ExcursionDetector:
         eq.last = ref
         return events
 
-    def tick(self, now_ms: int) -> list[AlarmEvent]:
-        """Open sensor-silent alarms for equipment not heard from for its limit (the limit itself alarms)."""
+    def tick(self, now_ms: int, skip: Collection[int] = ()) -> list[AlarmEvent]:
+        """Open sensor-silent alarms for equipment not heard from for its limit (the limit itself alarms).
+        `skip`: equipment whose readings are still arriving (a backlog being delivered), not silent."""
         events: list[AlarmEvent] = []
         for equipment in sorted(self._equipment):
+            if equipment in skip:
+                continue
             eq = self._equipment[equipment]
             events += self._check_silent(equipment, eq, self.ruleset.profiles[eq.profile], now_ms)
         return events

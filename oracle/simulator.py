@@ -40,7 +40,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -313,6 +313,24 @@ class SimulatedSensor:
         return list(self.readings(duration_s))
 
 
+def timeline(sensors: Sequence[SimulatedSensor], duration_s: float | None = None) -> Iterator[tuple[Reading, bytes]]:
+    """The sensors' readings in time order over the next `duration_s` simulated seconds (for ever when None),
+    stepping whichever sensor is due next: a dead sensor's time goes on without it blocking the others
+    (merging the sensors' own streams would wait for ever on a sensor that never reports again)."""
+    ends = [None if duration_s is None else s.t + duration_s for s in sensors]
+    due = [(s.model.start_ms + s.t * 1000, s.equipment, s.device, i) for i, s in enumerate(sensors)]
+    heapq.heapify(due)
+    while due:
+        _, _, _, i = heapq.heappop(due)
+        sensor, end = sensors[i], ends[i]
+        if end is not None and sensor.t >= end:
+            continue
+        out = sensor.step()
+        heapq.heappush(due, (sensor.model.start_ms + sensor.t * 1000, sensor.equipment, sensor.device, i))
+        if out is not None:
+            yield out
+
+
 def merged(streams: Iterable[Iterable[tuple[Reading, bytes]]]) -> Iterator[tuple[Reading, bytes]]:
     """Several sensors' readings in timestamp order (ties by equipment)."""
     return heapq.merge(*streams, key=lambda pair: (pair[0].ts_ms, pair[0].equipment, pair[0].device))
@@ -569,15 +587,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{s.device} equipment={s.equipment} kind={s.profile.kind} pubkey={s.public_key.hex()}", file=sys.stderr)
     duration = None if hours is None else hours * 3600
     if args.csv:
-        stream = merged(s.readings(duration) for s in sensors)
+        stream = timeline(sensors, duration)
         print(f"wrote {write_csv(args.csv, stream)} readings to {args.csv}", file=sys.stderr)
         return 0
     with Publisher(args.host, args.port, client_id=f"vaxledger-sim-{args.seed}") as pub:
         try:
             if live and backfill_s:
-                past = pub.publish_fast(merged(s.readings(backfill_s) for s in sensors))
+                past = pub.publish_fast(timeline(sensors, backfill_s))
                 print(f"published {past} readings of the past {args.backfill}; now live", file=sys.stderr)
-            stream = merged(s.readings(duration) for s in sensors)
+            stream = timeline(sensors, duration)
             n = pub.publish_fast(stream) if args.fast else pub.publish_live(stream, args.speed)
         except KeyboardInterrupt:
             n = pub.published

@@ -172,6 +172,7 @@ def test_warming_back_closes_the_alarm_and_queues_the_close_after_the_report(rig
 
 
 def test_a_silent_sensor_is_an_alarm_for_people_not_a_chain_write(rig: Rig, sensors) -> None:
+    rig.clock.now = T0
     rig.ingestor.ingest([sensors["fridge"].read(T0, 4.0)], "mqtt")
     rig.clock.now = T0 + 30 * MIN
     [event] = rig.ingestor.tick()
@@ -183,6 +184,7 @@ def test_a_silent_sensor_is_an_alarm_for_people_not_a_chain_write(rig: Rig, sens
 
 
 def test_a_sensor_silent_past_the_abandon_limit_has_its_excursion_closed(rig: Rig, sensors) -> None:
+    rig.clock.now = T0 + 60 * MIN
     rig.ingestor.ingest(freeze(sensors["fridge"], 60), "mqtt")  # freeze alarm open, then the probe dies
     rig.clock.now = T0 + 60 * MIN + 30 * MIN
     rig.ingestor.tick()
@@ -236,3 +238,25 @@ def test_the_excursion_id_is_the_alarm_id_and_depends_on_what_was_seen(rig: Rig,
     rig.ingestor.set_registry(rig.registry)
     rig.ingestor.ingest(freeze(other, 60), "mqtt")  # same kind and start, other equipment: another excursion
     assert len({a.alarm_id for a in rig.book.alarms()}) == 2
+
+
+def test_a_backlog_still_arriving_is_not_silence_but_a_sensor_that_stopped_in_it_is(rig: Rig, sensors) -> None:
+    fridge, van = sensors["fridge"], sensors["van"]
+    now = T0 + 24 * 60 * MIN
+    # A gateway back online delivers the last six hours; the van's probe died an hour before the end.
+    for start in range(0, 6 * 60, 30):
+        rig.clock.now = now + start * 100  # each half hour of the past arrives three seconds after the last
+        batch = [fridge.read(now - (6 * 60 - m) * MIN, 4.0) for m in range(start, start + 30, 5)]
+        if start < 5 * 60:
+            batch += [van.read(now - (6 * 60 - m) * MIN, 20.0) for m in range(start, start + 30, 5)]
+            van_arrived = rig.clock.now
+        rig.ingestor.ingest(batch, "gateway")
+        assert rig.ingestor.tick() == []  # hours-old readings, still arriving: nobody is silent
+
+    rig.clock.now = van_arrived + 59_999
+    assert rig.ingestor.tick() == []
+    rig.clock.now = van_arrived + 60_000
+    [silent] = rig.ingestor.tick()  # the van's delivery settled: its last reading is an hour old
+
+    assert (silent.kind, silent.equipment) == ("silent", VAN)
+    assert [a.kind for a in rig.book.alarms()] == ["silent"]

@@ -18,6 +18,7 @@ from oracle.simulator import (
     parse_equipment,
     parse_fault,
     read_csv,
+    timeline,
     topic_for,
     write_csv,
 )
@@ -177,3 +178,19 @@ def test_fault_syntax():
             parse_fault(bad)
     with pytest.raises(ValueError):
         build_sensors([(5, "fridge")], [parse_fault("6:dead@1h")])
+
+
+def test_a_timeline_goes_on_past_a_sensor_that_died_for_good() -> None:
+    def sensors() -> list[SimulatedSensor]:
+        return [
+            SimulatedSensor("alive", 1, seed=3),
+            SimulatedSensor("dies", 2, seed=3, faults=[Fault("dead", 600)]),
+        ]
+
+    endless = list(itertools.islice(timeline(sensors()), 40))  # live mode: no end, one sensor silent for ever
+    assert [r.device for r, _ in endless[-10:]] == ["alive"] * 10
+    assert [r.ts_ms for r, _ in endless] == sorted(r.ts_ms for r, _ in endless)
+
+    finite = list(timeline(sensors(), 3 * 3600))
+    a, b = sensors()
+    assert finite == list(merged([a.run(3 * 3600), b.run(3 * 3600)]))  # the same readings as merging them
