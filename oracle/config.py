@@ -68,8 +68,8 @@ class OracleSettings(BaseSettings):
     tick_s: float = Field(5, gt=0)
     """How often silence, escalations and vehicle legs are checked."""
     abandon_after_min: int = Field(24 * 60, ge=1)
-    """A sensor silent this long has its open alarms closed at its last reading, so no excursion
-    stays open forever; its stock stays quarantined until the CDC decides."""
+    """A sensor still silent this long after its silence alarm has its open alarms closed at its last
+    reading, so no excursion stays open forever; its stock stays quarantined until the CDC decides."""
     retry_min_s: float = Field(1, gt=0)
     retry_max_s: float = Field(300, gt=0)
 

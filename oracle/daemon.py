@@ -213,7 +213,6 @@ class Daemon:
                 self.anchored_gas += stats.gas_used
                 self.anchored_readings += stats.readings
                 self.anchored_batches += stats.batches
-                self._end_finished_legs(self.link)
                 self.chain_error = None
                 delay = self.settings.retry_min_s
             except Exception as exc:  # a daemon thread must outlive any node trouble
@@ -249,7 +248,9 @@ class Daemon:
                         alarm.equipment,
                     )
                 self._reload_registry()
-            except Exception:
+                if self.link is not None and self.chain_error is None:
+                    self._end_finished_legs(self.link)
+            except Exception:  # the chain may be down: the next tick tries again
                 log.exception("tick failed; next tick in %.0f s", self.settings.tick_s)
 
     def _reload_registry(self) -> None:

@@ -16,6 +16,8 @@ from chain.errors import ChainRevert
 from oracle import devices
 from oracle.broker import Broker
 from oracle.devices import DeviceEntry, Registry
+from oracle.identity import new_device_key, public_bytes, sign
+from oracle.reading import Reading
 from oracle.simulator import Fault, Publisher, SimulatedSensor
 from oracle.store import Store
 from tests.chain.nodes import AnvilNode
@@ -128,3 +130,39 @@ def test_a_freezing_fridge_is_quarantined_on_chain_and_its_doses_refused(
     proof_file.write_text(json.dumps(forged))
     rejected = cli(env, "verify-reading", str(proof_file))
     assert rejected.returncode == 1 and "NOT VERIFIED" in rejected.stdout
+
+
+def test_a_hot_van_quarantines_its_shipments_and_its_leg_ends_when_they_are_refused(
+    world: World, node: AnvilNode, broker: Broker, tmp_path: Path
+) -> None:
+    w = world
+    lot = w.lot("E2E-VAN", 1_000)
+    shipment = w.ship(lot, w.maker_room, w.van2, w.cdc_room, 200)
+    key = new_device_key()
+    registry = Registry([DeviceEntry("van-probe", w.van2, "vehicle", public_bytes(key).hex(), w.cdc, "type1")])
+    devices.save(registry, tmp_path / "devices.json")
+    start_ms = (time.time_ns() // 1_000_000) - 12 * HOUR_MS
+    hot = []  # 10 h at >= 30 °C on the road: WHO type 1, cumulative
+    for i in range(61):
+        r = Reading("van-probe", w.van2, i, start_ms + i * 10 * 60_000, 315)
+        hot.append((r, sign(key, r)))
+
+    oracle = OracleProcess(tmp_path, oracle_env(w, node, broker, tmp_path)).start()
+    try:
+        with Publisher(port=broker.port, client_id="e2e-van") as pub:
+            pub.publish_fast(hot)
+        wait_for(lambda: w.ledger.functions.shipment(shipment).call()[5], 30, "not quarantined", oracle.log_tail)
+        assert w.ledger.functions.equipment(w.van2).call()[3]  # the van is under excursion
+
+        w.refuse(shipment)  # the CDC's cold room will not take a cooked shipment: nothing is left aboard
+
+        closed = w.cold_chain.events.ExcursionClosed()
+
+        def leg_over() -> list:
+            return closed.get_logs(from_block=w.start_block, argument_filters={"equipment": w.van2})
+
+        [event] = wait_for(leg_over, 30, "the van's excursion was not closed", oracle.log_tail)
+        assert event["args"]["maxTempDc"] == 315 and event["args"]["ledgerExcursionEnded"]
+        assert not w.ledger.functions.equipment(w.van2).call()[3]  # the van may load again
+    finally:
+        assert oracle.stop() == 0, oracle.log_tail()
