@@ -51,8 +51,10 @@ def _store(settings: OracleSettings):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from oracle.alarms import AlarmError
     from oracle.daemon import Daemon
     from oracle.devices import RegistryError
+    from oracle.store import StoreError
 
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -62,7 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     logging.getLogger("chain.sender").setLevel(logging.WARNING)
     try:
         daemon = Daemon(_settings(args))
-    except RegistryError as exc:
+    except (RegistryError, StoreError, AlarmError, OSError, ValueError) as exc:  # bad files or settings: say which
         print(f"oracle: {exc}", file=sys.stderr)
         return 2
     daemon.run_forever()

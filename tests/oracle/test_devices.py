@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,3 +58,15 @@ def test_a_missing_or_broken_file_says_what_to_do(tmp_path: Path) -> None:
     (tmp_path / "old.json").write_text('{"format": 0, "devices": []}')
     with pytest.raises(RegistryError, match="format"):
         devices.load(tmp_path / "old.json")
+
+
+def test_the_daemon_refuses_to_start_without_a_registry_and_says_why(tmp_path: Path) -> None:
+    env = os.environ | {
+        "VAXLEDGER_ORACLE_DEVICES": str(tmp_path / "devices.json"),
+        "VAXLEDGER_ORACLE_STORE": str(tmp_path / "oracle.db"),
+    }
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run(
+        [sys.executable, "-m", "oracle", "run"], cwd=root, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 2 and "provision devices first" in run.stderr and "Traceback" not in run.stderr
