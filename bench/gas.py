@@ -15,12 +15,12 @@ from brownie import accounts, chain
 from eth_abi import encode
 from eth_utils import keccak
 
+from chain.encoding import to_bytes32
 from chain.enums import AefiCategory, AefiSeverity, EquipmentKind, FacilityKind, WriteOffReason
 from oracle import merkle
 from oracle.reading import Reading, leaf
 from scripts.deploy import deploy
 from scripts.district import DAY, District
-from scripts.encoding import to_bytes32
 
 RESULTS = Path(__file__).parent / "results" / "gas.json"
 TARGETS = {

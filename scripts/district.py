@@ -9,9 +9,9 @@ from typing import Any
 from brownie import accounts, chain
 
 from chain.dev import DEV_MNEMONIC
+from chain.encoding import to_bytes8, to_bytes32
 from chain.enums import EquipmentKind, FacilityKind, WriteOffReason
 from scripts.deploy import Deployment
-from scripts.encoding import to_bytes8, to_bytes32
 
 # Facility accounts are derived from the development mnemonic from index 100 on,
 # so the demo needs no key files; on a real network the backend generates each

@@ -13,10 +13,10 @@ import brownie
 import pytest
 from brownie import web3
 
+from chain.encoding import to_bytes8, to_bytes32
 from chain.enums import EquipmentKind, FacilityKind
 from scripts.deploy import deploy
 from scripts.district import District
-from scripts.encoding import to_bytes8, to_bytes32
 
 
 @pytest.fixture(autouse=True)

@@ -11,11 +11,11 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from chain.client import connect
+from chain.encoding import to_bytes8, to_bytes32
 from chain.enums import EquipmentKind, FacilityKind, WriteOffReason
 from chain.errors import ErrorTable
 from chain.manifest import ContractInfo, Manifest
 from chain.sender import TxSender
-from scripts.encoding import to_bytes8, to_bytes32
 from tests.chain.nodes import artifact, deploy, funded_account
 
 TABLE = ErrorTable.from_abis([artifact("VaccineLedger")["abi"], artifact("ColdChainLog")["abi"]])

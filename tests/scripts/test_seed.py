@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from chain.encoding import to_bytes8
 from chain.enums import EquipmentKind, FacilityKind, LotStatus
 from scripts import seed as seed_mod
 from scripts.deploy import build_manifest, deploy
 from scripts.district import District
-from scripts.encoding import to_bytes8
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,10 @@ def to_bytes32(text: str) -> bytes:
 
 
 def from_fixed(raw: bytes | str) -> str:
+    """The text of a right-padded field; bytes that are not ASCII (written by some other client) become
+    U+FFFD rather than an exception, so a reader of events never stops on them."""
     data = bytes.fromhex(raw[2:]) if isinstance(raw, str) else bytes(raw)
-    return data.rstrip(b"\0").decode("ascii")
+    return data.rstrip(b"\0").decode("ascii", errors="replace")
 
 
 def _pack(text: str, size: int) -> bytes:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from scripts.encoding import from_fixed, to_bytes8, to_bytes32
+from chain.encoding import from_fixed, to_bytes8, to_bytes32
 
 
 def test_round_trip() -> None:
@@ -18,3 +18,7 @@ def test_right_padded_with_zero_bytes() -> None:
 def test_bad_codes_are_refused(bad: str) -> None:
     with pytest.raises(ValueError):
         to_bytes8(bad)
+
+
+def test_foreign_bytes_read_without_failing() -> None:
+    assert from_fixed(b"Hep\xffB\0\0\0") == "Hep\ufffdB"
