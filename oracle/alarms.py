@@ -18,7 +18,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from oracle.rules import CLOSE, OPEN, AlarmEvent
 from oracle.store import Store
@@ -27,8 +27,24 @@ MINUTE_MS = 60_000
 TIERS = ("site", "cdc", "regulator")
 
 
+AlarmState = Literal["open", "unacked", "all"]
+"""open: not closed (acknowledged or not); unacked: not acknowledged (open or closed); all."""
+
+
 class AlarmError(ValueError):
     """An alarm operation refused: unknown alarm, missing comment, already acknowledged."""
+
+
+class UnknownAlarm(AlarmError):
+    pass
+
+
+class AmbiguousAlarmId(AlarmError):
+    """Too few characters of an id, or a prefix of several."""
+
+
+class AlreadyAcknowledged(AlarmError):
+    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +229,7 @@ class AlarmBook:
             full = self._resolve(db, alarm_id)
             alarm = _get(db, full)
             if alarm.acked_at_ms is not None:
-                raise AlarmError(f"alarm {full} was already acknowledged by {alarm.acked_by}")
+                raise AlreadyAcknowledged(f"alarm {full} was already acknowledged by {alarm.acked_by}")
             db.execute(
                 "UPDATE alarms SET acked_at_ms = ?, acked_by = ?, ack_comment = ? WHERE alarm_id = ?",
                 (now_ms, by.strip(), comment.strip(), full),
@@ -247,19 +263,58 @@ class AlarmBook:
         )
         return [LogEntry(*r) for r in rows]
 
+    # -- reading through a snapshot (Store.snapshot), for the HTTP read API
+
+    def detail(self, alarm_id: str) -> tuple[Alarm, list[LogEntry]]:
+        """One alarm (full id or a unique prefix) and its history, oldest entry first."""
+        with self.store.snapshot() as db:
+            full = self._resolve(db, alarm_id)
+            rows = db.execute(
+                "SELECT at_ms, action, tier, actor, detail FROM alarm_log WHERE alarm_id = ? ORDER BY id", (full,)
+            ).fetchall()
+            return _get(db, full), [LogEntry(*r) for r in rows]
+
+    @staticmethod
+    def select(
+        db: sqlite3.Connection,
+        state: AlarmState = "all",
+        *,
+        equipment: int | None = None,
+        facility: int | None = None,
+        limit: int = -1,
+    ) -> list[Alarm]:
+        """Alarms newest first (by raising time), at most `limit` (-1: all)."""
+        where, args = [{"open": "closed_at_ms IS NULL", "unacked": "acked_at_ms IS NULL", "all": "1"}[state]], []
+        for column, value in (("equipment", equipment), ("facility", facility)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        sql = f"SELECT {_COLS} FROM alarms WHERE {' AND '.join(where)} ORDER BY raised_at_ms DESC, alarm_id LIMIT ?"
+        return [Alarm(*r) for r in db.execute(sql, (*args, limit))]
+
+    @staticmethod
+    def overlapping(db: sqlite3.Connection, equipment: int, from_ms: int, to_ms: int) -> list[Alarm]:
+        """The equipment's alarms whose breach overlaps [from_ms, to_ms] (an open one reaches to now), oldest first."""
+        rows = db.execute(
+            f"SELECT {_COLS} FROM alarms WHERE equipment = ? AND opened_at_ms <= ? "
+            "AND (closed_at_ms IS NULL OR closed_at_ms >= ?) ORDER BY opened_at_ms, alarm_id",
+            (equipment, to_ms, from_ms),
+        )
+        return [Alarm(*r) for r in rows]
+
     @staticmethod
     def _resolve(db: sqlite3.Connection, alarm_id: str) -> str:
         """A full id, or a unique prefix of one (people type the first characters)."""
         prefix = alarm_id.strip().lower()
         if len(prefix) < 6:
-            raise AlarmError("give at least the first 6 characters of the alarm id")
+            raise AmbiguousAlarmId("give at least the first 6 characters of the alarm id")
         rows = db.execute(
             "SELECT alarm_id FROM alarms WHERE alarm_id >= ? AND alarm_id < ? LIMIT 2", (prefix, prefix + "\uffff")
         ).fetchall()
         if not rows:
-            raise AlarmError(f"no alarm {alarm_id!r}")
+            raise UnknownAlarm(f"no alarm {alarm_id!r}")
         if len(rows) > 1:
-            raise AlarmError(f"{alarm_id!r} matches more than one alarm: give more characters")
+            raise AmbiguousAlarmId(f"{alarm_id!r} matches more than one alarm: give more characters")
         return rows[0][0]
 
 

@@ -53,7 +53,10 @@ class OracleSettings(BaseSettings):
     mqtt_tls_ca: Path | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(8547, ge=0, le=65535)
-    """0 turns the HTTP ingest endpoint off."""
+    """0 turns the HTTP API (ingest and reads) off."""
+    api_token: SecretStr | None = Field(None, min_length=16)
+    """Bearer token for the HTTP API's one write, acknowledging an alarm. Unset: acknowledging over HTTP is
+    refused (403) and only the CLI acknowledges; the reads need no token."""
 
     # work rhythm
     ingest_batch: int = Field(500, ge=1)

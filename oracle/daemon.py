@@ -4,7 +4,9 @@ Threads, and why each is separate:
 
 - MQTT (paho's network thread + one ingest worker): batches messages so one
   COMMIT and one validation pass cover hundreds of readings.
-- HTTP ingest (uvicorn): gateways and logger uploads; same ingest path.
+- HTTP (uvicorn): ingest from gateways and logger uploads, same ingest path; and the read API (board,
+  charts, records, alarms), each read on a read-only connection of its own (Store.snapshot) so it never
+  holds the ingest writer.
 - chain worker: anchoring and excursion writes. The chain may be down for
   hours; ingest never waits for it — everything it must write is already
   durable in the store (batches, outbox) and goes out when the node is back.
@@ -160,8 +162,17 @@ class Daemon:
         import uvicorn
 
         from oracle.http import create_app
+        from oracle.http_queries import QuerySource
 
-        app = create_app(self.ingestor, status=self.status)
+        queries = QuerySource(
+            self.store,
+            self.alarms,
+            registry=lambda: self.registry,
+            rules=self.ingestor.detector.ruleset,
+            api_token=self.settings.api_token,
+            clock=now_ms,
+        )
+        app = create_app(self.ingestor, status=self.status, queries=queries)
         config = uvicorn.Config(
             app, host=self.settings.http_host, port=self.settings.http_port, log_level="warning", lifespan="off"
         )

@@ -8,7 +8,10 @@ usable CSV header), 413 (too many readings or bytes), 415 (content type), and 50
 not commit (the store's disk is full, the daemon is stopping): nothing of that request was
 acknowledged, and the client must retry.
 
-    app = create_app(sink, status=daemon.status)
+The read API (the board, charts, records, alarms) and acknowledging alarms are in oracle/http_queries.py,
+served when create_app is given a QuerySource.
+
+    app = create_app(sink, status=daemon.status, queries=QuerySource(...))
     uvicorn.run(app, host="127.0.0.1", port=8547)
 """
 
@@ -27,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from oracle.csvlog import COLUMNS, CsvHeaderError, CsvLog, decode, is_blank
+from oracle.http_queries import QuerySource, install
 from oracle.ingest import IngestResult, Item, Sink
 from oracle.validate import Reason, Rejection, parse_fields
 
@@ -236,8 +240,10 @@ def create_app(
     status: Callable[[], dict] | None = None,
     max_items: int = DEFAULT_MAX_ITEMS,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    queries: QuerySource | None = None,
 ) -> FastAPI:
-    """The ingest API over `sink`; `status` feeds GET /v1/status (the daemon's counters)."""
+    """The ingest API over `sink`; `status` feeds GET /v1/status (the daemon's counters); `queries` adds the
+    read API and acknowledging alarms (oracle/http_queries.py)."""
     app = FastAPI(
         title="vaxledger oracle ingest",
         version="1",
@@ -321,4 +327,5 @@ def create_app(
             log.exception("status callback failed; answered 503")
             return JSONResponse({"detail": "status unavailable"}, status_code=503)
 
+    install(app, queries)
     return app

@@ -9,6 +9,7 @@ Tables
     outbox        chain writes decided but not yet mined (excursion reports and closes), in order   [v2]
     alarms        alarms raised by the rules, their tier, acknowledgement and close                 [v2]
     alarm_log     every raise, escalation, acknowledgement and close of an alarm                    [v2]
+    (v3 adds indexes only: readings by (equipment, ts_ms) and alarms by equipment, for the read API)
 
 Durability
     `append()` writes its readings in one transaction and returns only after COMMIT, so the daemon can
@@ -33,7 +34,9 @@ Schema versioning
     rather than guessing.
 
 Thread safety
-    One connection, guarded by a lock; the store may be shared by the daemon's threads.
+    One connection, guarded by a lock; the store may be shared by the daemon's threads. Reads that may be long
+    (the HTTP read API's charts and records) go through `snapshot()` instead: a read-only connection of their
+    own, which in WAL mode neither waits for the writer nor makes it wait.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ from typing import Literal, NamedTuple
 
 from oracle.reading import Reading
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 Synchronous = Literal["NORMAL", "FULL"]
 
@@ -170,6 +173,12 @@ CREATE TABLE alarm_log (
     detail    TEXT
 );
 CREATE INDEX alarm_log_by_alarm ON alarm_log (alarm_id, id);
+"""
+
+# temp_dc is in the index so a chart or a record is read from the index alone, never from the readings' rows.
+_SCHEMA_V3 = """
+CREATE INDEX readings_by_equipment_time ON readings (equipment, ts_ms, temp_dc);
+CREATE INDEX alarms_by_equipment ON alarms (equipment, opened_at_ms);
 """
 
 _READING_COLS = "id, device, seq, equipment, ts_ms, temp_dc, battery, door, signature, received_at, batch_id"
@@ -291,6 +300,7 @@ class Store:
         self.path = str(path)
         self.synchronous = synchronous
         self._lock = threading.RLock()
+        self._busy_s = busy_timeout_ms / 1000
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
             self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
@@ -317,7 +327,7 @@ class Store:
             return
         with self.transaction():
             version = self._db.execute("PRAGMA user_version").fetchone()[0]  # re-read under the write lock
-            for target, schema in ((1, _SCHEMA), (2, _SCHEMA_V2)):
+            for target, schema in ((1, _SCHEMA), (2, _SCHEMA_V2), (3, _SCHEMA_V3)):
                 if version < target:
                     for stmt in schema.split(";"):
                         if stmt.strip():
@@ -346,6 +356,20 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read-only connection of its own, in one read transaction: every query through it sees the same
+        committed state, and it takes neither the store's lock nor SQLite's write lock, so ingest goes on
+        while it reads. Use it from one thread; it is closed on exit."""
+        db = sqlite3.connect(
+            Path(self.path).resolve().as_uri() + "?mode=ro", uri=True, isolation_level=None, timeout=self._busy_s
+        )
+        try:
+            db.execute("BEGIN")
+            yield db
+        finally:
+            db.close()
 
     def pragma(self, name: str) -> object:
         with self._lock:

@@ -37,9 +37,24 @@ def test_an_env_file_and_the_environment_set_values(tmp_path: Path, monkeypatch:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("ANCHOR_MAX_READINGS", "0"), ("MQTT_PORT", "70000"), ("SYNCHRONOUS", "OFF"), ("RETRY_MAX_S", "0.1")],
+    [
+        ("ANCHOR_MAX_READINGS", "0"),
+        ("MQTT_PORT", "70000"),
+        ("SYNCHRONOUS", "OFF"),
+        ("RETRY_MAX_S", "0.1"),
+        ("API_TOKEN", "too-short"),
+    ],
 )
 def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(f"VAXLEDGER_ORACLE_{name}", value)
     with pytest.raises(ValidationError):
         OracleSettings()
+
+
+def test_the_api_token_is_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VAXLEDGER_ORACLE_API_TOKEN", raising=False)
+    assert OracleSettings().api_token is None  # acknowledging over HTTP is off until a token is set
+    monkeypatch.setenv("VAXLEDGER_ORACLE_API_TOKEN", "a-token-of-24-characters")
+    s = OracleSettings()
+    assert s.api_token is not None and s.api_token.get_secret_value() == "a-token-of-24-characters"
+    assert "a-token-of-24-characters" not in repr(s)

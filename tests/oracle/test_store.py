@@ -258,3 +258,42 @@ def test_kill_9_loses_no_committed_reading(tmp_path: Path) -> None:
         assert len(seqs) >= reported  # every reading the child saw committed is there
         assert len(seqs) % 200 == 0  # the batch in flight at the kill is all or nothing
         assert s.last_accepted()["dev-crash"].seq == len(seqs)
+
+
+def test_a_version_2_store_gains_the_read_indexes(tmp_path: Path) -> None:
+    path = tmp_path / "o.db"
+    with Store(path) as s:
+        s.append(items(30))
+    db = sqlite3.connect(path)
+    db.executescript("DROP INDEX readings_by_equipment_time; DROP INDEX alarms_by_equipment; PRAGMA user_version = 2;")
+    db.close()
+
+    with Store(path) as s:
+        assert s.pragma("user_version") == SCHEMA_VERSION == 3
+        indexes = {r[0] for r in s.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {"readings_by_equipment_time", "alarms_by_equipment"} <= indexes
+        assert s.count() == 30 and s.append(items(30)) == 0
+
+
+def test_a_snapshot_reads_while_the_writer_holds_its_transaction(store: Store) -> None:
+    store.append(items(10))
+    seen: list[int] = []
+
+    def read() -> None:
+        with store.snapshot() as db:
+            seen.append(db.execute("SELECT count(*) FROM readings").fetchone()[0])
+
+    with store.transaction() as db:  # holds the store's lock and SQLite's write lock, uncommitted row inside
+        db.execute(
+            "INSERT INTO readings (device, seq, equipment, ts_ms, temp_dc, battery, door, signature, received_at) "
+            "VALUES ('late', 1, 12, 0, 0, 0, 0, x'00', 0)"
+        )
+        reader = threading.Thread(target=read)
+        reader.start()
+        reader.join(timeout=5)
+        assert not reader.is_alive(), "the snapshot waited for the writer"
+    assert seen == [10]  # committed state only
+    with store.snapshot() as db:
+        assert db.execute("SELECT count(*) FROM readings").fetchone()[0] == 11
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            db.execute("DELETE FROM readings")
