@@ -1,0 +1,1 @@
+"""Pure domain logic, free of I/O: traceability codes, EPCIS export, provenance."""
