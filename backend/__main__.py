@@ -1,0 +1,107 @@
+"""python -m backend — the API server and its operator commands.
+
+    python -m backend serve [--demo]        the API on VAXLEDGER_BACKEND_HOST:PORT (docs at /docs);
+                                            --demo admits the demo district's wallets and accounts first
+    python -m backend migrate               bring the database schema up to date
+    python -m backend rotate-keys           rewrap every sealed value under the first master key
+    python -m backend reconcile             settle audit rows left pending by a crash
+
+Settings: VAXLEDGER_BACKEND_* (backend/core/config.py), or --env-file FILE.
+Exit codes: 0 done, 2 bad settings or an unreachable service."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from pydantic import ValidationError
+
+from backend.core import logs
+from backend.core.config import BackendSettings
+from backend.core.envelope import KeyringError
+
+log = logging.getLogger("backend")
+
+
+def _settings(args: argparse.Namespace) -> BackendSettings:
+    if args.env_file:
+        return BackendSettings(_env_file=args.env_file)  # type: ignore[call-arg]
+    return BackendSettings()
+
+
+def cmd_serve(args: argparse.Namespace, settings: BackendSettings) -> int:
+    import uvicorn
+
+    from backend.app import create_app
+    from backend.runtime import Runtime
+
+    runtime = Runtime(settings)
+    if args.demo:
+        from backend import demo
+
+        runtime.start()
+        made = demo.bootstrap(runtime)
+        print(f"demo accounts (开发演示账号):\n{demo.describe(made)}", flush=True)
+    app = create_app(settings, runtime)
+    print(f"backend on http://{settings.host}:{settings.port} (API docs at /docs)", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: BackendSettings) -> int:
+    from backend.db.engine import Database
+
+    db = Database(settings.database_url)
+    db.migrate()
+    print(f"database at the latest schema: {db.engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def cmd_rotate_keys(args: argparse.Namespace, settings: BackendSettings) -> int:
+    from backend.keys import rotate
+    from backend.runtime import Runtime
+
+    runtime = Runtime(settings)
+    runtime.db.migrate()
+    counts = rotate(runtime)
+    print("rewrapped under key " + runtime.keyring.current_id + ": " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    return 0
+
+
+def cmd_reconcile(args: argparse.Namespace, settings: BackendSettings) -> int:
+    from backend.runtime import Runtime
+
+    runtime = Runtime(settings)
+    runtime.db.migrate()
+    print(f"settled {runtime.writer.reconcile()} pending audit rows")
+    return 0
+
+
+COMMANDS = {"serve": cmd_serve, "migrate": cmd_migrate, "rotate-keys": cmd_rotate_keys, "reconcile": cmd_reconcile}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m backend", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--env-file", help="read VAXLEDGER_BACKEND_* settings from this file")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the API")
+    serve.add_argument("--demo", action="store_true", help="admit the demo district's wallets and demo accounts")
+    for name in ("migrate", "rotate-keys", "reconcile"):
+        sub.add_parser(name)
+    args = parser.parse_args(argv)
+    try:
+        settings = _settings(args)
+    except ValidationError as exc:
+        print(f"bad settings: {exc}", file=sys.stderr)
+        return 2
+    logs.configure(settings.log_level, settings.log_json)
+    try:
+        return COMMANDS[args.command](args, settings)
+    except KeyringError as exc:
+        print(f"master keys: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

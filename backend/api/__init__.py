@@ -1,0 +1,1 @@
+"""HTTP: routes (one module per resource), their dependencies, bodies and the error shape."""

@@ -1,0 +1,104 @@
+"""The FastAPI application: `create_app(settings)` wires the runtime, the routes, the error shape, and
+one middleware that gives each request an id, a log line and its metrics.
+
+    uvicorn.run(create_app(BackendSettings()), host="127.0.0.1", port=8000)"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from backend.api import errors
+from backend.api.routes import ROUTERS
+from backend.core.config import BackendSettings
+from backend.core.logs import request_id
+from backend.runtime import Runtime
+
+log = logging.getLogger("backend.http")
+
+DESCRIPTION = """
+vaxledger's API for citizens, facility staff, the district CDC, the regulator and schools.
+
+Reads come from the indexed copy of the chain; every write is a transaction signed with the caller's
+custodial wallet and is answered once mined. Errors always have the shape
+`{"error": {"reason": "...", "message": "...", "message_zh": "..."}}` with a stable `reason`.
+"""
+
+
+def create_app(settings: BackendSettings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    rt = runtime or Runtime(settings or BackendSettings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt.start()
+        try:
+            yield
+        finally:
+            rt.stop()
+
+    app = FastAPI(title="vaxledger", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app.state.runtime = rt
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(RequestContext, runtime=rt)
+    return app
+
+
+class RequestContext:
+    """Request id (echoed as X-Request-Id), one structured log line, and latency by route template."""
+
+    def __init__(self, app: Any, runtime: Runtime) -> None:
+        self.app = app
+        self.metrics = runtime.metrics
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = _header(scope, b"x-request-id") or uuid.uuid4().hex[:16]
+        token = request_id.set(rid)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", rid.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(elapsed)
+            if status >= 400 or elapsed > 1:
+                log.info(
+                    "%s %s %d %.1f ms",
+                    method,
+                    route,
+                    status,
+                    elapsed * 1000,
+                    extra={
+                        "fields": {"method": method, "route": route, "status": status, "ms": round(elapsed * 1000, 1)}
+                    },
+                )
+            request_id.reset(token)
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            text = value.decode("latin-1")[:64]
+            return text if text.replace("-", "").isalnum() else None
+    return None

@@ -1,0 +1,1 @@
+"""The database: SQLAlchemy engine and sessions (engine.py), models (models/), Alembic migrations."""

@@ -1,0 +1,169 @@
+"""Where an API call becomes a transaction: every write a user asks for goes through `ChainWriter.send`.
+
+1. An audit row is committed as "pending" (who, which facility, what, on what) before anything is sent.
+2. The sender estimates first: a refusal there (a named contract error) means nothing was signed or sent;
+   the row becomes "refused" and the caller gets the refusal in words (ledger/reasons.py).
+3. The transaction is signed with the actor's custodial key and sent; the row gets its hash.
+4. When mined, the row becomes "done" with its block (or "refused" if it reverted in its block), and the
+   request waits briefly for the indexer to reach that block, so the caller reads its own write.
+
+A node that stops answering after the transaction may have left leaves the row "pending" with the hash:
+`reconcile` settles such rows from their receipts later. No database row ever claims a write the chain
+does not have: the tables that describe the chain are written by the indexer alone."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import select
+from web3.exceptions import TransactionNotFound
+from web3.types import TxReceipt
+
+from backend.db.models.offchain import AuditEntry
+from backend.errors import ApiError
+from backend.ledger.gateway import Ledger
+from backend.ledger.reasons import refusal
+from chain.errors import ChainError, ChainRevert, ChainUnavailable, TxRejected
+
+if TYPE_CHECKING:
+    from backend.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: the authenticated user, their role and the facility they act for."""
+
+    user_id: str | None
+    role: str
+    facility_id: int | None = None
+
+
+def chain_unavailable(what: str) -> ApiError:
+    return ApiError(
+        503,
+        "chain_unavailable",
+        f"the ledger node is not answering ({what}); nothing was recorded, try again shortly",
+        "区块链节点暂时无法访问，本次操作未记录，请稍后重试",
+        headers={"Retry-After": "5"},
+    )
+
+
+def refused(revert: ChainRevert) -> ApiError:
+    r = refusal(revert)
+    return ApiError(r.status, r.reason, r.message_en, r.message_zh, detail={"chain_error": r.chain_error})
+
+
+class ChainWriter:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    def send(
+        self,
+        actor: Actor,
+        action: str,
+        target: str,
+        account: LocalAccount,
+        build: Callable[[Ledger], Any],
+    ) -> tuple[Ledger, TxReceipt]:
+        """Sends `build(ledger)` (a contract function call) signed by `account`; returns the receipt."""
+        try:
+            ledger = self.rt.ledgers.get()
+        except ChainUnavailable as exc:
+            raise chain_unavailable(str(exc)) from exc
+        entry_id = self._audit(actor, action, target)
+        sender = ledger.sender(account)
+        try:
+            pending = sender.submit(build(ledger))
+        except ChainRevert as revert:
+            self._settle(entry_id, "refused", detail=revert.message)
+            self.rt.metrics.chain_writes.labels(action, "refused").inc()
+            raise refused(revert) from revert
+        except (ChainUnavailable, TxRejected) as exc:
+            tx_hash = getattr(exc, "tx_hash", None)
+            self._settle(entry_id, "pending" if tx_hash else "failed", tx_hash=tx_hash, detail=str(exc))
+            self.rt.metrics.chain_writes.labels(action, "unavailable").inc()
+            raise chain_unavailable("sending") from exc
+        self._settle(entry_id, "pending", tx_hash=pending.hash)
+        try:
+            receipt = sender.wait(pending)
+        except ChainRevert as revert:
+            self._settle(entry_id, "refused", tx_hash=pending.hash, detail=revert.message)
+            self.rt.metrics.chain_writes.labels(action, "refused").inc()
+            raise refused(revert) from revert
+        except ChainError as exc:
+            self.rt.metrics.chain_writes.labels(action, "unknown").inc()
+            raise ApiError(
+                503,
+                "outcome_unknown",
+                f"the transaction {pending.hash} was sent but its outcome is not known yet; check again shortly",
+                f"交易 {pending.hash} 已发送，结果暂未确认，请稍后查看",
+                detail={"tx_hash": pending.hash},
+                headers={"Retry-After": "5"},
+            ) from exc
+        block = int(receipt["blockNumber"])
+        self._settle(entry_id, "done", tx_hash=pending.hash, block=block)
+        self.rt.metrics.chain_writes.labels(action, "done").inc()
+        if self.rt.settings.indexer and self.rt.settings.write_wait_indexed_s > 0:
+            self.rt.indexer.wait_for(block, self.rt.settings.write_wait_indexed_s)
+        return ledger, receipt
+
+    def _audit(self, actor: Actor, action: str, target: str) -> int:
+        with self.rt.db.session() as s:
+            entry = AuditEntry(
+                at=int(time.time()),
+                user_id=actor.user_id,
+                role=actor.role,
+                facility_id=actor.facility_id,
+                action=action,
+                target=target[:120],
+                status="pending",
+            )
+            s.add(entry)
+            s.flush()
+            return entry.id
+
+    def _settle(
+        self,
+        entry_id: int,
+        status: str,
+        *,
+        tx_hash: str | None = None,
+        block: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        with self.rt.db.session() as s:
+            entry = s.get(AuditEntry, entry_id)
+            if entry is None:
+                return
+            entry.status = status
+            entry.tx_hash = tx_hash or entry.tx_hash
+            entry.block = block
+            if detail:
+                entry.detail = detail[:500]
+
+    def reconcile(self) -> int:
+        """Settles "pending" audit rows whose transaction's outcome is now known; returns how many."""
+        ledger = self.rt.ledgers.get()
+        settled = 0
+        with self.rt.db.session() as s:
+            rows = s.scalars(select(AuditEntry).where(AuditEntry.status == "pending")).all()
+            for entry in rows:
+                if entry.tx_hash is None:
+                    entry.status, entry.detail = "failed", "never sent (the process stopped before sending)"
+                    settled += 1
+                    continue
+                try:
+                    receipt = ledger.w3.eth.get_transaction_receipt(entry.tx_hash)  # type: ignore[arg-type]
+                except TransactionNotFound:
+                    continue
+                entry.status = "done" if receipt["status"] == 1 else "refused"
+                entry.block = int(receipt["blockNumber"])
+                settled += 1
+        return settled
