@@ -1,7 +1,10 @@
 """python -m backend — the API server and its operator commands.
 
-    python -m backend serve [--demo]        the API on VAXLEDGER_BACKEND_HOST:PORT (docs at /docs);
-                                            --demo admits the demo district's wallets and accounts first
+    python -m backend serve                 the API on VAXLEDGER_BACKEND_HOST:PORT (docs at /docs)
+    python -m backend demo                  admit the demo district's facility wallets, make one account per
+                                            role, print them (development chain only)
+    python -m backend create-user --role ROLE --login NAME [--facility ID] [--name TEXT]
+                                            an account (the password from $VAXLEDGER_NEW_PASSWORD, else asked)
     python -m backend migrate               bring the database schema up to date
     python -m backend rotate-keys           rewrap every sealed value under the first master key
     python -m backend reconcile             settle audit rows left pending by a crash
@@ -36,16 +39,52 @@ def cmd_serve(args: argparse.Namespace, settings: BackendSettings) -> int:
     from backend.app import create_app
     from backend.runtime import Runtime
 
-    runtime = Runtime(settings)
-    if args.demo:
-        from backend import demo
-
-        runtime.start()
-        made = demo.bootstrap(runtime)
-        print(f"demo accounts (开发演示账号):\n{demo.describe(made)}", flush=True)
-    app = create_app(settings, runtime)
+    app = create_app(settings, Runtime(settings))
     print(f"backend on http://{settings.host}:{settings.port} (API docs at /docs)", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: BackendSettings) -> int:
+    from backend import demo
+    from backend.runtime import Runtime
+
+    runtime = Runtime(settings)
+    runtime.start()
+    try:
+        made = demo.bootstrap(runtime)
+    finally:
+        runtime.stop()
+    print(f"demo accounts (开发演示账号):\n{demo.describe(made)}", flush=True)
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace, settings: BackendSettings) -> int:
+    import getpass
+    import os
+
+    from backend.errors import ApiError
+    from backend.runtime import Runtime
+    from backend.services import accounts
+
+    password = os.environ.get("VAXLEDGER_NEW_PASSWORD") or getpass.getpass(f"password for {args.login}: ")
+    runtime = Runtime(settings)
+    runtime.start_database()
+    try:
+        with runtime.db.session() as s:
+            user = accounts.new_user(
+                runtime,
+                s,
+                role=args.role,
+                login=args.login,
+                password=password,
+                display_name=args.name,
+                facility_id=args.facility,
+            )
+    except ApiError as exc:
+        print(f"refused: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"created {user.role} {args.login} ({user.id})")
     return 0
 
 
@@ -78,16 +117,27 @@ def cmd_reconcile(args: argparse.Namespace, settings: BackendSettings) -> int:
     return 0
 
 
-COMMANDS = {"serve": cmd_serve, "migrate": cmd_migrate, "rotate-keys": cmd_rotate_keys, "reconcile": cmd_reconcile}
+COMMANDS = {
+    "serve": cmd_serve,
+    "demo": cmd_demo,
+    "create-user": cmd_create_user,
+    "migrate": cmd_migrate,
+    "rotate-keys": cmd_rotate_keys,
+    "reconcile": cmd_reconcile,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m backend", description=__doc__.split("\n\n")[0])
     parser.add_argument("--env-file", help="read VAXLEDGER_BACKEND_* settings from this file")
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the API")
-    serve.add_argument("--demo", action="store_true", help="admit the demo district's wallets and demo accounts")
-    for name in ("migrate", "rotate-keys", "reconcile"):
+    sub.add_parser("serve", help="run the API")
+    create = sub.add_parser("create-user", help="make an account (staff accounts need --facility)")
+    create.add_argument("--role", required=True)
+    create.add_argument("--login", required=True)
+    create.add_argument("--facility", type=int)
+    create.add_argument("--name")
+    for name in ("demo", "migrate", "rotate-keys", "reconcile"):
         sub.add_parser(name)
     args = parser.parse_args(argv)
     try:

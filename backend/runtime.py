@@ -56,10 +56,7 @@ class Runtime:
         if self._started:
             return
         self._started = True
-        self.db.migrate()
-        with self.db.sessions() as s:
-            self.tokens = TokenSigner(load_or_create(s, self.keyring, TOKEN_KEY), self.settings.access_token_ttl_s)
-            self.index_key = load_or_create(s, self.keyring, INDEX_KEY)
+        self.start_database()
         try:
             settled = self.writer.reconcile()
             if settled:
@@ -68,6 +65,13 @@ class Runtime:
             log.warning("pending audit rows not settled now (%s)", exc)
         if self.settings.indexer:
             self.indexer.start()
+
+    def start_database(self) -> None:
+        """Migrates and loads the secrets kept in the database: all that commands without the chain need."""
+        self.db.migrate()
+        with self.db.sessions() as s:
+            self.tokens = TokenSigner(load_or_create(s, self.keyring, TOKEN_KEY), self.settings.access_token_ttl_s)
+            self.index_key = load_or_create(s, self.keyring, INDEX_KEY)
 
     def stop(self) -> None:
         self.indexer.stop()

@@ -27,7 +27,8 @@ Semantics, in short:
   also up to max_retries, then raises TxTimeout (a ChainUnavailable) carrying
   the hash, which may still be mined later.
 - Fees follow the chain: EIP-1559 fields when the latest block has
-  baseFeePerGas (all zero when the base fee is zero), else legacy gasPrice.
+  baseFeePerGas (all zero when the base fee is zero), else legacy gasPrice;
+  read at most once a second (`FeeQuote`, which senders on one chain can share).
 """
 
 from __future__ import annotations
@@ -84,6 +85,39 @@ class PendingTx:
         return int(self.tx["nonce"])
 
 
+class FeeQuote:
+    """The fee fields for the next transactions, read from the chain at most once per `ttl_s` and shared
+    by every sender on that chain: EIP-1559 fields when the latest block has a base fee (all zero when the
+    base fee is zero), else a legacy gas price. A quote a second old is good enough: the max fee offered is
+    twice the base fee, which survives six full blocks of base-fee growth."""
+
+    def __init__(self, w3: Web3, ttl_s: float = 1.0) -> None:
+        self.w3 = w3
+        self.ttl_s = ttl_s
+        self._lock = threading.Lock()
+        self._quote: dict[str, int] | None = None
+        self._at = 0.0
+
+    def fields(self, read: Callable[[Callable[[], Any], str], Any]) -> dict[str, int]:
+        with self._lock:
+            if self._quote is not None and time.monotonic() - self._at < self.ttl_s:
+                return dict(self._quote)
+        quote = self._read(read)
+        with self._lock:
+            self._quote, self._at = quote, time.monotonic()
+        return dict(quote)
+
+    def _read(self, read: Callable[[Callable[[], Any], str], Any]) -> dict[str, int]:
+        latest = read(lambda: self.w3.eth.get_block("latest"), "reading the latest block")
+        if latest.get("baseFeePerGas") is None:
+            return {"gasPrice": read(lambda: self.w3.eth.gas_price, "reading the gas price")}
+        base = int(latest.get("baseFeePerGas") or 0)
+        if base == 0:  # free-gas private chain
+            return {"maxFeePerGas": 0, "maxPriorityFeePerGas": 0}
+        tip = read(lambda: self.w3.eth.max_priority_fee, "reading the priority fee")
+        return {"maxFeePerGas": 2 * base + tip, "maxPriorityFeePerGas": tip}
+
+
 class TxSender:
     """Sends transactions from one local account (see the module docstring)."""
 
@@ -100,6 +134,7 @@ class TxSender:
         receipt_timeout_s: float = 60,
         poll_s: float = 0.05,
         errors: ErrorTable | None = None,
+        fees: FeeQuote | None = None,
     ) -> None:
         self.w3 = w3
         self._account = account
@@ -114,7 +149,7 @@ class TxSender:
         self.errors = errors or ErrorTable()
         self._lock = threading.Lock()
         self._nonce: int | None = None  # next nonce to use; None: read it from the node
-        self._eip1559: bool | None = None
+        self._fees = fees or FeeQuote(w3)
 
     def __repr__(self) -> str:  # never the key
         return f"TxSender({self.address})"
@@ -212,7 +247,7 @@ class TxSender:
         if "gas" not in tx:
             tx["gas"] = self._estimate(tx)
         tx["chainId"] = self.chain_id
-        tx.update(self._fees())
+        tx.update(self._fees.fields(self._retrying))
         return tx
 
     def _estimate(self, tx: dict[str, Any]) -> int:
@@ -227,18 +262,6 @@ class TxSender:
                 raise revert from exc
             raise
         return math.ceil(estimate * self.gas_multiplier)
-
-    def _fees(self) -> dict[str, int]:
-        latest = self._retrying(lambda: self.w3.eth.get_block("latest"), "reading the latest block")
-        if self._eip1559 is None:
-            self._eip1559 = latest.get("baseFeePerGas") is not None
-        if not self._eip1559:
-            return {"gasPrice": self._retrying(lambda: self.w3.eth.gas_price, "reading the gas price")}
-        base = int(latest.get("baseFeePerGas") or 0)
-        if base == 0:  # free-gas private chain
-            return {"maxFeePerGas": 0, "maxPriorityFeePerGas": 0}
-        tip = self._retrying(lambda: self.w3.eth.max_priority_fee, "reading the priority fee")
-        return {"maxFeePerGas": 2 * base + tip, "maxPriorityFeePerGas": tip}
 
     # ---- nonces and broadcasting (under self._lock) -------------------------------------
 

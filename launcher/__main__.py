@@ -1,4 +1,5 @@
-"""`make up`: the local chain, the deployment and the demo district, kept running.
+"""`make up`: the local chain, the deployment and the demo district, the cold chain and the backend,
+kept running.
 
     python -m launcher            (Ctrl-C stops everything)
 
@@ -7,12 +8,14 @@ so a restart resumes the same chain and the deployment is reused. (Periodic
 dumps are off: under load they made Brownie's receipt polling misreport mined
 transactions as dropped.) After a hard kill the chain starts empty and the
 next start deploys and seeds again; `make clean-state` starts afresh. Settings (environment):
-VAXLEDGER_CHAIN_PORT (8545), VAXLEDGER_STATE_DIR (var)."""
+VAXLEDGER_CHAIN_PORT (8545), VAXLEDGER_STATE_DIR (var), VAXLEDGER_MQTT_PORT (18830),
+VAXLEDGER_ORACLE_HTTP_PORT (8547), VAXLEDGER_BACKEND_PORT (8000)."""
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -23,6 +26,7 @@ from pathlib import Path
 from chain.dev import DEV_CHAIN_ID as CHAIN_ID
 from chain.dev import DEV_HARDFORK
 from devnet.ports import port_is_free
+from launcher.backend import Backend
 from launcher.coldchain import ColdChain
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,6 +104,7 @@ def main() -> None:
 
     node = start_chain(port, state / "chain")
     cold_chain: ColdChain | None = None
+    backend: Backend | None = None
     stopping = False
 
     def stop(*_: object) -> None:
@@ -116,15 +121,20 @@ def main() -> None:
         else:
             brownie_step("scripts.deploy", port, env)
             brownie_step("scripts.seed", port, env)
-        cold_chain = ColdChain(state, url, manifest, fresh_deployment=not resumed)
+        token = secrets.token_urlsafe(24)  # the oracle's API token, shared with the backend for this run
+        cold_chain = ColdChain(state, url, manifest, token, fresh_deployment=not resumed)
         cold_chain.start()
+        backend = Backend(state, url, manifest, cold_chain.url, token, fresh=not resumed)
+        backend.start()
         print(
             f"\nvaxledger is up.\n  chain     {url} (chain id {CHAIN_ID})\n  manifest  {manifest}\n"
-            f"{cold_chain.describe()}\nCtrl-C stops it."
+            f"{cold_chain.describe()}\n{backend.describe()}\nCtrl-C stops it."
         )
-        while not stopping and node.poll() is None and not (failure := cold_chain.failed()):
+        while not stopping and node.poll() is None and not (failure := cold_chain.failed() or backend.failed()):
             time.sleep(0.5)
     finally:
+        if backend is not None:
+            backend.stop()
         if cold_chain is not None:
             cold_chain.stop()
         if node.poll() is None:

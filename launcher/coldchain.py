@@ -31,7 +31,7 @@ DEFAULT_ORACLE_HTTP_PORT = 8547
 
 
 class ColdChain:
-    def __init__(self, state: Path, rpc_url: str, manifest: Path, *, fresh_deployment: bool) -> None:
+    def __init__(self, state: Path, rpc_url: str, manifest: Path, api_token: str, *, fresh_deployment: bool) -> None:
         self.dir = state / "oracle"
         self.mqtt_dir = state / "mqtt"
         self.mqtt_port = int(os.environ.get("VAXLEDGER_MQTT_PORT", DEFAULT_MQTT_PORT))
@@ -49,6 +49,7 @@ class ColdChain:
             "VAXLEDGER_ORACLE_HTTP_PORT": str(self.http_port),
             "VAXLEDGER_ORACLE_STORE": str(self.dir / "oracle.db"),
             "VAXLEDGER_ORACLE_DEVICES": str(self.registry),
+            "VAXLEDGER_ORACLE_API_TOKEN": api_token,
         }
         self.broker: mqtt_broker.Broker | None = None
         self.oracle: subprocess.Popen[bytes] | None = None
@@ -119,6 +120,10 @@ class ColdChain:
                     proc.wait(timeout=10)
         if self.broker is not None:
             self.broker.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
 
     def describe(self) -> str:
         return (

@@ -21,11 +21,16 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
+    # A request may hold two connections at once (its own session, and the audit row a chain write commits
+    # on its own), and the server runs 40 request threads: the pool must hold 2 x 40 and the indexer's,
+    # or requests wait on each other for the pool's timeout.
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+        return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=70, **kwargs)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=40, max_overflow=60, **kwargs
+    )
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 

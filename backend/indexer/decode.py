@@ -38,8 +38,19 @@ class EventDecoder:
                 if entry.get("type") == "event" and not entry.get("anonymous"):
                     self._by_topic[(address, bytes(event_abi_to_log_topic(entry)))] = (name, entry)
 
-    def decode(self, log: Any) -> Event | None:
-        """The event, or None for a log of no known event (another contract's, a future ABI's)."""
+    def decode(self, raw: dict[str, Any]) -> Event | None:
+        """The event of a log as eth_getLogs returns it (hex strings), or None for a log of no known event
+        (another contract's, a future ABI's)."""
+        log = {
+            "address": to_checksum_address(raw["address"]),
+            "topics": [HexBytes(t) for t in raw["topics"]],
+            "data": HexBytes(raw["data"]),
+            "blockNumber": int(raw["blockNumber"], 16),
+            "blockHash": HexBytes(raw["blockHash"]),
+            "logIndex": int(raw["logIndex"], 16),
+            "transactionIndex": int(raw["transactionIndex"], 16),
+            "transactionHash": HexBytes(raw["transactionHash"]),
+        }
         topics = log["topics"]
         if not topics:
             return None

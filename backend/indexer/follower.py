@@ -15,7 +15,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from eth_utils import function_abi_to_4byte_selector
@@ -29,12 +29,13 @@ from backend.db.models import chainview as cv
 from backend.indexer.decode import EventDecoder, window_headers
 from backend.indexer.projections import ChunkFacts, Projector
 from backend.ledger.gateway import Ledger
-from chain.errors import ChainError
+from chain.client import rpc, rpc_batch
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 10.0
 BATCH = 200  # JSON-RPC calls per batch request
+COLD_CHAIN_EVENTS = ("WindowAnchored", "ExcursionReported", "ExcursionClosed")
 
 
 class IndexerHalted(Exception):
@@ -57,6 +58,9 @@ class Indexer:
         self.poll_s = poll_s
         self.metrics = metrics
         self.head: int | None = None
+        self.coldchain_block = -1
+        """The last block with an anchoring or excursion event applied by this process: cached answers that
+        include cold-chain summaries are keyed by it."""
         self.halted: str | None = None
         self.last_error: str | None = None
         self._block = -1
@@ -124,33 +128,49 @@ class Indexer:
     # --- one chunk --------------------------------------------------------------------------------------
 
     def step(self) -> int:
-        """Applies the next chunk of blocks; returns how many blocks it covered (0: at the head)."""
+        """Applies the next chunk of blocks; returns how many blocks it covered (0: at the head). The chain
+        is read with raw JSON-RPC (in batches): this runs after every write, and web3's formatters would
+        cost more than the reads."""
         ledger = self._ledger()
         decoder, projector = self._tools(ledger)
         w3 = ledger.w3
-        head = w3.eth.block_number - ledger.confirmations
+        head = int(rpc(w3, "eth_blockNumber"), 16) - ledger.confirmations
         self.head = head
         if self.metrics is not None:
             self.metrics.chain_head.set(head)
         with self.db.session() as s:
             cursor = self._cursor(s, ledger)
-        self._check_hash(ledger, cursor)
         start = cursor.block + 1
         if start > head:
             self._advance(cursor.block)
             return 0
         end = min(head, cursor.block + self.chunk_blocks)
-        logs = w3.eth.get_logs({"fromBlock": start, "toBlock": end, "address": decoder.addresses})
+        logs, first, last = rpc_batch(
+            w3,
+            [
+                ("eth_getLogs", [{"fromBlock": hex(start), "toBlock": hex(end), "address": decoder.addresses}]),
+                ("eth_getBlockByNumber", [hex(start), False]),
+                ("eth_getBlockByNumber", [hex(end), False]),
+            ],
+        )
+        if first is None or first["parentHash"] != cursor.block_hash:
+            raise IndexerHalted(
+                f"block {cursor.block} changed since it was indexed (hash {cursor.block_hash}; block {start}'s parent "
+                f"is {first and first['parentHash']}): the chain reorganised deeper than the confirmations setting, "
+                "or the node serves another chain; re-index into a fresh database"
+            )
         events = [e for e in (decoder.decode(entry) for entry in logs) if e is not None]
-        facts = self._facts(ledger, events)
-        end_hash = _hex(w3.eth.get_block(end)["hash"])
+        facts = self._facts(ledger, events, {start: first, end: last})
         with self.db.session() as s:
             applied = self._apply(s, projector, events, facts)
             cursor = s.get(cv.ChainCursor, 1)
             assert cursor is not None
-            cursor.block, cursor.block_hash, cursor.updated_at = end, end_hash, int(time.time())
+            cursor.block, cursor.block_hash, cursor.updated_at = end, last["hash"], int(time.time())
         if self.metrics is not None and applied:
             self.metrics.indexed_events.inc(applied)
+        cold = [e.block for e in events if e.name in COLD_CHAIN_EVENTS]
+        if cold:
+            self.coldchain_block = max(cold)
         self._advance(end)
         return end - start + 1
 
@@ -166,13 +186,13 @@ class Indexer:
         cursor = s.get(cv.ChainCursor, 1)
         if cursor is None:
             start = max(ledger.manifest.start_block - 1, 0)
-            block = ledger.w3.eth.get_block(start)
+            block = rpc(ledger.w3, "eth_getBlockByNumber", hex(start), False)
             cursor = cv.ChainCursor(
                 id=1,
                 chain_id=ledger.chain_id,
                 ledger_address=address,
                 block=start,
-                block_hash=_hex(block["hash"]),
+                block_hash=block["hash"],
                 updated_at=int(time.time()),
             )
             s.add(cursor)
@@ -184,23 +204,20 @@ class Indexer:
             )
         return cursor
 
-    def _check_hash(self, ledger: Ledger, cursor: cv.ChainCursor) -> None:
-        block = ledger.w3.eth.get_block(cursor.block)
-        if _hex(block["hash"]) != cursor.block_hash:
-            raise IndexerHalted(
-                f"block {cursor.block} changed since it was indexed (hash {cursor.block_hash} is now "
-                f"{_hex(block['hash'])}): the chain reorganised deeper than the confirmations setting, or the "
-                "node serves another chain; re-index into a fresh database"
-            )
-
-    def _facts(self, ledger: Ledger, events: list[Any]) -> ChunkFacts:
+    def _facts(self, ledger: Ledger, events: list[Any], known: dict[int, dict[str, Any]]) -> ChunkFacts:
+        """Block times of the blocks with events, and the input of the transactions whose events need it
+        (`known`: blocks already read)."""
         facts = ChunkFacts()
-        w3 = ledger.w3
-        blocks = sorted({e.block for e in events})
-        for number, block in zip(blocks, _batched(w3, [(w3.eth.get_block, (n,)) for n in blocks]), strict=True):
-            facts.block_time[number] = int(block["timestamp"])
+        blocks = sorted({e.block for e in events} - set(known))
         wanted = sorted({e.tx_hash for e in events if e.name in ("WrittenOff", "WindowAnchored")})
-        for tx_hash, tx in zip(wanted, _batched(w3, [(w3.eth.get_transaction, (h,)) for h in wanted]), strict=True):
+        calls = [("eth_getBlockByNumber", [hex(n), False]) for n in blocks]
+        calls += [("eth_getTransactionByHash", [h]) for h in wanted]
+        results = []
+        for i in range(0, len(calls), BATCH):
+            results += rpc_batch(ledger.w3, calls[i : i + BATCH])
+        for number, block in [*zip(blocks, results[: len(blocks)], strict=True), *known.items()]:
+            facts.block_time[number] = int(block["timestamp"], 16)
+        for tx_hash, tx in zip(wanted, results[len(blocks) :], strict=True):
             data = bytes(HexBytes(tx["input"]))
             facts.selector[tx_hash] = "0x" + data[:4].hex()
             if ledger.cold_chain is not None and str(tx["to"]).lower() == ledger.cold_chain.address.lower():
@@ -239,29 +256,3 @@ class Indexer:
 
     def lag(self) -> int | None:
         return None if self.head is None else max(self.head - self._block, 0)
-
-
-def _batched(w3: Any, calls: Iterable[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[Any]:
-    """Results of read calls, in order, BATCH per JSON-RPC batch request (one at a time if the node
-    refuses batches)."""
-    calls = list(calls)
-    results: list[Any] = []
-    for i in range(0, len(calls), BATCH):
-        chunk = calls[i : i + BATCH]
-        if len(chunk) == 1:
-            fn, args = chunk[0]
-            results.append(fn(*args))
-            continue
-        try:
-            with w3.batch_requests() as batch:
-                for fn, args in chunk:
-                    batch.add(fn(*args))
-                results.extend(batch.execute())
-        except (ChainError, ValueError, TypeError) as exc:
-            log.debug("batch request refused (%s); reading one by one", exc)
-            results.extend(fn(*args) for fn, args in chunk)
-    return results
-
-
-def _hex(value: Any) -> str:
-    return "0x" + bytes(HexBytes(value)).hex()

@@ -20,7 +20,7 @@ from chain import manifest as manifest_mod
 from chain.client import connect
 from chain.contracts import contracts_from_manifest, errors_from_manifest
 from chain.errors import ErrorTable
-from chain.sender import TxSender
+from chain.sender import FeeQuote, TxSender
 
 MAX_SENDERS = 4_096
 
@@ -41,6 +41,7 @@ class Ledger:
         self.confirmations = settings.confirmations
         self.admin = settings.platform_account("admin", self.chain_id)
         self.regulator = settings.platform_account("regulator", self.chain_id)
+        self.fees = FeeQuote(self.w3)
         self._senders: OrderedDict[str, TxSender] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -49,7 +50,12 @@ class Ledger:
             sender = self._senders.get(account.address)
             if sender is None:
                 sender = TxSender(
-                    self.w3, account, chain_id=self.chain_id, errors=self.errors, confirmations=self.confirmations
+                    self.w3,
+                    account,
+                    chain_id=self.chain_id,
+                    errors=self.errors,
+                    confirmations=self.confirmations,
+                    fees=self.fees,
                 )
                 self._senders[account.address] = sender
                 if len(self._senders) > MAX_SENDERS:

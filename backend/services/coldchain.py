@@ -31,13 +31,27 @@ class OracleClient:
         self._http.close()
 
     def _get(self, path: str, **params: Any) -> Any:
+        return self._answer(lambda: self._http.get(path, params={k: v for k, v in params.items() if v is not None}))
+
+    def _answer(self, request: Any) -> Any:
+        """The oracle's JSON answer; its refusals become ApiErrors with its reason, its failures
+        OracleUnavailable."""
         try:
-            response = self._http.get(path, params={k: v for k, v in params.items() if v is not None})
+            response = request()
         except httpx.HTTPError as exc:
             raise OracleUnavailable(f"the cold-chain oracle at {self._http.base_url} did not answer: {exc}") from exc
         if response.status_code >= 500:
             raise OracleUnavailable(f"the cold-chain oracle answered {response.status_code}")
-        response.raise_for_status()
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = {}
+            reason = str(body.get("reason") or "oracle_refused")
+            status = {404: 404, 409: 409}.get(response.status_code, 502 if response.status_code in (401, 403) else 422)
+            detail = body.get("detail")
+            message = detail if isinstance(detail, str) else f"the cold-chain oracle refused ({response.status_code})"
+            raise OracleRefused(status, reason, message, "冷链监测服务拒绝了此请求")
         return response.json()
 
     def record(self, equipment: int, from_ms: int, to_ms: int, max_gap_s: int) -> dict[str, Any]:
@@ -50,22 +64,7 @@ class OracleClient:
         return self._get("/v1/equipment")
 
     def ack(self, alarm_id: str, by: str, comment: str) -> Any:
-        try:
-            response = self._http.post(f"/v1/alarms/{alarm_id}/ack", json={"by": by, "comment": comment})
-        except httpx.HTTPError as exc:
-            raise OracleUnavailable(f"the cold-chain oracle at {self._http.base_url} did not answer: {exc}") from exc
-        if response.status_code >= 500:
-            raise OracleUnavailable(f"the cold-chain oracle answered {response.status_code}")
-        if response.status_code == 404:
-            raise OracleRefused(404, "unknown_alarm", f"no alarm {alarm_id}", f"没有警报 {alarm_id}")
-        if response.status_code >= 400:
-            raise OracleRefused(
-                502 if response.status_code in (401, 403) else 422,
-                "alarm_ack_refused",
-                f"the oracle refused the acknowledgement ({response.status_code}): {response.text[:200]}",
-                "冷链监测服务拒绝了此确认",
-            )
-        return response.json()
+        return self._answer(lambda: self._http.post(f"/v1/alarms/{alarm_id}/ack", json={"by": by, "comment": comment}))
 
     def alarms(self, state: str = "open", equipment: int | None = None, facility: int | None = None) -> Any:
         return self._get("/v1/alarms", state=state, equipment=equipment, facility=facility)

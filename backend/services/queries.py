@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -145,10 +144,12 @@ def site_slots(s: Session, site_id: int, vaccine: str | None, now: int) -> list[
 # --- cold chain summaries ----------------------------------------------------------------------------------
 
 
-def cold_chain_summary(s: Session, equipment_id: int, since: int, until: int) -> dict[str, Any]:
-    """What the anchored readings say about a piece of equipment over [since, until] (seconds): readings
-    counted, lowest and highest (never averaged), and the excursions reported in that time."""
-    lo_ms, hi_ms = since * 1000, until * 1000
+def cold_chain_summary(s: Session, equipment_id: int, since: int, until: int | None) -> dict[str, Any]:
+    """What the anchored readings say about a piece of equipment from `since` to `until` (seconds; None:
+    up to now and on): readings counted, lowest and highest (never averaged), and the excursions reported
+    in that time."""
+    lo_ms = since * 1000
+    hi_ms = 2**62 if until is None else until * 1000 + 999
     batches = s.scalars(
         select(cv.ReadingBatch).where(
             cv.ReadingBatch.equipment_id == equipment_id,
@@ -267,7 +268,6 @@ def lot_provenance(s: Session, lot_id: int) -> dict[str, Any]:
     doses_by_site: dict[int, int] = defaultdict(int)
     aefi = 0
     written_off = 0
-    now = int(time.time())
     events = _lot_events(s, lot_id)
     for row, args in events:
         if row.name == "DoseRecorded":
@@ -290,7 +290,7 @@ def lot_provenance(s: Session, lot_id: int) -> dict[str, Any]:
                 "to_facility": facilities[args["toFacility"]].name if args["toFacility"] in facilities else None,
             }
             if sh is not None:
-                step["leg_cold_chain"] = cold_chain_summary(s, sh.vehicle_id, sh.shipped_at, sh.closed_at or now)
+                step["leg_cold_chain"] = cold_chain_summary(s, sh.vehicle_id, sh.shipped_at, sh.closed_at)
         elif row.name == "ShipmentReceived":
             step |= {"shipment_id": args["shipment"], "accepted": args["accepted"]}
             step["into"] = _place(facilities, equipment, args["equipment"])
@@ -332,7 +332,7 @@ def lot_provenance(s: Session, lot_id: int) -> dict[str, Any]:
                 **_place(facilities, equipment, eq),
                 "since": since,
                 "until": until,
-                "cold_chain": cold_chain_summary(s, eq, since, until or now),
+                "cold_chain": cold_chain_summary(s, eq, since, until),
             }
             for eq, since, until in stays
         ],

@@ -38,7 +38,9 @@ def small_district(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class Platform:
     def __init__(self, state: Path, port: int, data: Path, oracle_port: int | None = None) -> None:
         self.oracle_port = oracle_port or free_port()
+        self.backend_port = free_port()
         env = os.environ | {
+            "VAXLEDGER_BACKEND_PORT": str(self.backend_port),
             "VAXLEDGER_STATE_DIR": str(state),
             "VAXLEDGER_CHAIN_PORT": str(port),
             "VAXLEDGER_SEED_DATA": str(data),
@@ -67,6 +69,18 @@ class Platform:
     def oracle_status(self) -> dict[str, Any]:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.oracle_port}/v1/status", timeout=5) as r:
             return json.loads(r.read())
+
+    def api(self, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
+        headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.backend_port}{path}", data=data, headers=headers, method=method
+        )
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return json.loads(r.read())
+
+    def login(self, login: str) -> str:
+        return self.api("POST", "/v1/auth/login", {"login": login, "password": "vaxledger-demo-1"})["access_token"]
 
     def stop(self) -> int:
         self.process.send_signal(signal.SIGINT)
@@ -118,6 +132,21 @@ def test_up_deploys_seeds_and_resumes_after_restart(tmp_path: Path, small_distri
             return first.oracle_status()["alarms"]["unacknowledged"] == 2
 
         wait(two_alarms, "the demo's alarms were not raised", timeout=120)
+
+        # the backend: demo accounts printed, the CDC sees the frozen fridge's quarantine and acknowledges
+        # an alarm through it (the oracle's token is shared)
+        assert "demo accounts" in output and "vaxledger-demo-1" in output
+        cdc = first.login("cdc")
+        quarantined_lots = {q["lot_id"] for q in first.api("GET", "/v1/cdc/quarantine", token=cdc)["stock"]
+                            if q["equipment_id"] == frozen}
+        assert quarantined_lots == {e["args"]["lot"] for e in quarantined}
+        alarm = next(a for a in first.api("GET", "/v1/cdc/alarms?state=unacked", token=cdc))
+        first.api("POST", f"/v1/cdc/alarms/{alarm['alarm_id']}/ack", {"comment": "checked on site"}, token=cdc)
+        assert first.oracle_status()["alarms"]["unacknowledged"] == 1
+        frozen_site = next(d["facility"] for d in registry if d["equipment"] == frozen)
+        stock = {s["id"]: s["stock"] for s in first.api("GET", "/v1/sites")}
+        assert stock.pop(frozen_site) == {}, "the frozen fridge held the site's only stock: nothing to book there"
+        assert [set(v) for v in stock.values()] == [{"HepB", "BCG"}]
         live = first.oracle_status()["readings"]["stored"]
         assert live > past, "the simulator did not go on live after the past (a dead sensor must not stop it)"
     finally:
@@ -131,6 +160,8 @@ def test_up_deploys_seeds_and_resumes_after_restart(tmp_path: Path, small_distri
         assert "seeded" not in output
         assert ledger_at(port, state / "manifest.json").functions.facilityCount().call() == facilities
         wait(lambda: second.oracle_status()["readings"]["stored"] > live, "the resumed oracle took no reading")
+        assert second.api("GET", "/readyz")["ready"] is True
+        assert second.api("GET", "/v1/me", token=second.login("13800138000"))["person"]["name"] == "李娜"
         assert second.oracle_status()["readings"]["refused"] == {}  # the live simulator continued its sequences
     finally:
         assert second.stop() == 0

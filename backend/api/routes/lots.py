@@ -4,12 +4,11 @@ custody history as GS1 EPCIS 2.0 events."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backend.api.deps import RuntimeDep, SessionDep
 from backend.api.errors import responses
@@ -74,7 +73,9 @@ def lots(
 def provenance(lot_id: IdPath, rt: RuntimeDep) -> Response:
     """The lot's facts, every custody step with its place, each transport leg's and storage stay's cold-chain
     summary, where its doses are now, and how many were given where (the balance always adds up)."""
-    key = ("provenance", lot_id, rt.indexer.block, int(time.time()) // 60)
+    with rt.db.sessions() as s:
+        changed = s.scalar(select(func.max(cv.ChainEvent.block)).where(cv.ChainEvent.lot_id == lot_id))
+    key = ("provenance", lot_id, changed, rt.indexer.coldchain_block)
 
     def build() -> dict[str, Any]:
         with rt.db.sessions() as s:
