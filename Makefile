@@ -11,7 +11,7 @@ SOLC_VERSION := 0.8.28
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 
-.PHONY: setup up test lint bench-gas bench-oracle constraints clean clean-state
+.PHONY: setup up test lint bench-gas bench-oracle bench-api constraints clean clean-state
 
 setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
 
@@ -46,6 +46,9 @@ bench-gas: setup
 
 bench-oracle: setup
 	$(BIN)/python -m bench.oracle
+
+bench-api: setup
+	$(BIN)/python -m bench.api
 
 constraints: $(VENV)/.installed
 	$(BIN)/python tools/constraints.py

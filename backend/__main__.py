@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from pydantic import ValidationError
@@ -39,10 +40,32 @@ def cmd_serve(args: argparse.Namespace, settings: BackendSettings) -> int:
     from backend.app import create_app
     from backend.runtime import Runtime
 
-    app = create_app(settings, Runtime(settings))
     print(f"backend on http://{settings.host}:{settings.port} (API docs at /docs)", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    options = {"host": settings.host, "port": settings.port, "log_level": "warning", "access_log": False}
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings, Runtime(settings)), **options)
+        return 0
+    # Several workers: this process keeps the one indexer; each worker builds its app from the environment.
+    indexer = Runtime(settings)
+    indexer.start()
+    os.environ.update(_as_environment(settings) | {"VAXLEDGER_BACKEND_INDEXER": "false"})
+    try:
+        uvicorn.run("backend.app:app_from_environment", factory=True, workers=settings.workers, **options)
+    finally:
+        indexer.stop()
     return 0
+
+
+def _as_environment(settings: BackendSettings) -> dict[str, str]:
+    """The settings as VAXLEDGER_BACKEND_* variables, for worker processes (an --env-file included)."""
+    out = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        out[f"VAXLEDGER_BACKEND_{name.upper()}"] = str(value).lower() if isinstance(value, bool) else str(value)
+    return out
 
 
 def cmd_demo(args: argparse.Namespace, settings: BackendSettings) -> int:

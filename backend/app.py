@@ -51,6 +51,12 @@ def create_app(settings: BackendSettings | None = None, runtime: Runtime | None 
     return app
 
 
+def app_from_environment() -> FastAPI:
+    """The app of one of several API worker processes (uvicorn's factory): settings from the environment,
+    which `python -m backend serve` sets up for its workers."""
+    return create_app(BackendSettings())
+
+
 class RequestContext:
     """Request id (echoed as X-Request-Id), one structured log line, and latency by route template."""
 
@@ -74,8 +80,22 @@ class RequestContext:
                 message.setdefault("headers", []).append((b"x-request-id", rid.encode()))
             await send(message)
 
+        started_response = False
+
+        async def tracking(message: dict[str, Any]) -> None:
+            nonlocal started_response
+            started_response = started_response or message["type"] == "http.response.start"
+            await send_with_id(message)
+
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, tracking)
+        except Exception:
+            # Here rather than in an exception handler: Starlette runs those outside this middleware, where
+            # the request id is already gone.
+            log.exception("unhandled error (request %s)", rid)
+            if started_response:
+                raise
+            await errors.internal_error(rid)(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")

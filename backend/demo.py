@@ -52,7 +52,7 @@ def bootstrap(rt: Runtime, seed_data: Path = SEED_DATA, wait_s: float = 120) -> 
 
 def _wait_indexed(rt: Runtime, wait_s: float) -> None:
     head = rt.ledgers.get().w3.eth.block_number
-    if not rt.indexer.wait_for(head, wait_s):
+    if not rt.wait_indexed(head, wait_s):
         raise SystemExit(f"the indexer did not reach block {head} within {wait_s:g} s: {rt.indexer.last_error}")
 
 

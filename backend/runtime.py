@@ -5,6 +5,7 @@ the oracle client and the metrics. `Runtime.start()` migrates the database and s
 from __future__ import annotations
 
 import logging
+import time
 
 from backend.core.config import BackendSettings
 from backend.core.envelope import Keyring
@@ -13,6 +14,7 @@ from backend.core.secrets import INDEX_KEY, TOKEN_KEY, load_or_create
 from backend.core.throttle import LoginThrottle
 from backend.core.tokens import TokenSigner
 from backend.db.engine import Database
+from backend.db.models.chainview import ChainCursor
 from backend.indexer.follower import Indexer
 from backend.ledger.gateway import LedgerProvider
 from backend.ledger.wallets import Wallets
@@ -24,6 +26,9 @@ from chain.manifest import ManifestError
 from chain.manifest import load as load_manifest
 
 log = logging.getLogger(__name__)
+
+CURSOR_POLL_S = 0.01
+"""How often a process without the indexer looks at the cursor while a request waits for its block."""
 
 
 class Runtime:
@@ -57,13 +62,13 @@ class Runtime:
             return
         self._started = True
         self.start_database()
-        try:
-            settled = self.writer.reconcile()
-            if settled:
-                log.info("settled %d audit rows a previous run left pending", settled)
-        except (ChainError, ManifestError) as exc:
-            log.warning("pending audit rows not settled now (%s)", exc)
-        if self.settings.indexer:
+        if self.settings.indexer:  # the one process per database that starts before any request is served
+            try:
+                settled = self.writer.reconcile()
+                if settled:
+                    log.info("settled %d audit rows a previous run left pending", settled)
+            except (ChainError, ManifestError) as exc:
+                log.warning("pending audit rows not settled now (%s)", exc)
             self.indexer.start()
 
     def start_database(self) -> None:
@@ -77,6 +82,25 @@ class Runtime:
         self.indexer.stop()
         self.oracle.close()
         self.db.dispose()
+
+    def indexed_block(self) -> int:
+        """The last block the database has all events of (from this process's indexer, or the cursor)."""
+        if self.settings.indexer:
+            return self.indexer.block
+        with self.db.sessions() as s:
+            cursor = s.get(ChainCursor, 1)
+            return -1 if cursor is None else cursor.block
+
+    def wait_indexed(self, block: int, timeout: float) -> bool:
+        """Waits until the database has `block`'s events: read-your-writes for a request."""
+        if self.settings.indexer:
+            return self.indexer.wait_for(block, timeout)
+        deadline = time.monotonic() + timeout
+        while self.indexed_block() < block:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(CURSOR_POLL_S)
+        return True
 
     @property
     def signer(self) -> TokenSigner:

@@ -16,7 +16,7 @@ from web3.exceptions import ProviderConnectionError
 from web3.middleware import ExtraDataToPOAMiddleware
 from web3.providers.base import BaseProvider
 
-from chain.errors import ChainError, ChainUnavailable
+from chain.errors import ChainUnavailable, RpcError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -35,10 +35,6 @@ def read(what: str, fn: Callable[[], T]) -> T:
         return fn()
     except CONNECTION_ERRORS as exc:
         raise ChainUnavailable(f"the chain node did not answer while {what}: {exc}") from exc
-
-
-class RpcError(ChainError):
-    """The node answered a raw JSON-RPC request with an error."""
 
 
 def rpc(w3: Web3, method: str, *params: Any) -> Any:
@@ -69,7 +65,7 @@ def rpc_batch(w3: Web3, calls: list[tuple[str, list[Any]]]) -> list[Any]:
 
 def _result(method: str, response: Any) -> Any:
     if response.get("error"):
-        raise RpcError(f"{method}: {response['error']}")
+        raise RpcError(method, response["error"])
     return response.get("result")
 
 

@@ -49,6 +49,16 @@ class ChainUnavailable(ChainError):
     tx_hash: str | None = None
 
 
+class RpcError(ChainError):
+    """The node answered a JSON-RPC request with an error; `rpc_response` keeps it (its `data` may hold
+    revert bytes)."""
+
+    def __init__(self, method: str, error: Any) -> None:
+        message = error.get("message", error) if isinstance(error, Mapping) else error
+        super().__init__(f"{method}: {message}", error if isinstance(error, Mapping) else {})
+        self.rpc_response = {"error": error}
+
+
 class TxRejected(ChainError):
     """The node refused to take a signed transaction into its pool for a reason retrying will not fix."""
 

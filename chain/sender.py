@@ -8,7 +8,9 @@ Semantics, in short:
   anything is signed or sent.
 - Nonces: one lock per sender. The first send (of this object, so of this
   process) reads `eth_getTransactionCount(address, "pending")`; later sends
-  count up locally, so threads can send concurrently. A node answer of "nonce
+  count up locally, so threads can send concurrently. Processes that share a
+  key pass `shared_lock` (e.g. `chain.locks.FileLocks`): each send then holds
+  it while it reads the node's count, signs and broadcasts. A node answer of "nonce
   too low" / "replacement transaction underpriced" re-reads the count and
   re-signs; "already known" means our own signed transaction is in the pool.
   Any failure after a nonce was taken makes the next send re-read the count, so
@@ -39,8 +41,9 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -49,7 +52,7 @@ from web3 import Web3
 from web3.exceptions import TransactionNotFound
 from web3.types import TxReceipt
 
-from chain.errors import ChainError, ChainRevert, ChainUnavailable, ErrorTable, TxRejected, as_revert
+from chain.errors import ChainRevert, ChainUnavailable, ErrorTable, RpcError, TxRejected, as_revert
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +138,7 @@ class TxSender:
         poll_s: float = 0.05,
         errors: ErrorTable | None = None,
         fees: FeeQuote | None = None,
+        shared_lock: Callable[[str], AbstractContextManager[Any]] | None = None,
     ) -> None:
         self.w3 = w3
         self._account = account
@@ -150,6 +154,7 @@ class TxSender:
         self._lock = threading.Lock()
         self._nonce: int | None = None  # next nonce to use; None: read it from the node
         self._fees = fees or FeeQuote(w3)
+        self._shared_lock = shared_lock
 
     def __repr__(self) -> str:  # never the key
         return f"TxSender({self.address})"
@@ -166,7 +171,9 @@ class TxSender:
     def submit(self, call: Any, *, value: int = 0, gas: int | None = None) -> PendingTx:
         """Estimate, sign and broadcast without waiting; `wait` finishes it."""
         tx = self._prepare(call, value=value, gas=gas)
-        with self._lock:
+        with self._lock, (self._shared_lock or _no_lock)(self.address):
+            if self._shared_lock is not None:
+                self._nonce = None  # other processes send from this key too: the node's count is the truth
             try:
                 pending = self._broadcast_new(tx)
             except BaseException:
@@ -236,6 +243,9 @@ class TxSender:
         """to/data/value/gas/fees/chainId; the estimate raises ChainRevert before anything is signed."""
         if isinstance(call, dict):
             tx = {k: call[k] for k in ("to", "data", "value", "gas") if k in call}
+        elif getattr(call, "address", None) and hasattr(call, "_encode_transaction_data"):
+            # a contract function: its calldata alone (build_transaction's formatters cost a millisecond)
+            tx = {"to": call.address, "data": call._encode_transaction_data(), "value": value}
         else:
             placeholder = {"from": self.address, "value": value, "gas": 1, "chainId": 1, "gasPrice": 0}
             built = call.build_transaction(placeholder)  # all defaults given: no RPC
@@ -251,17 +261,29 @@ class TxSender:
         return tx
 
     def _estimate(self, tx: dict[str, Any]) -> int:
-        params = {"from": self.address, **{k: v for k, v in tx.items() if k in ("to", "data", "value")}}
+        params: dict[str, Any] = {"from": self.address, "value": hex(tx.get("value", 0))}
+        if tx.get("to"):
+            params["to"] = tx["to"]
+        if tx.get("data"):
+            data = tx["data"]
+            params["data"] = data if isinstance(data, str) else "0x" + bytes(data).hex()
         try:
-            estimate = self._retrying(lambda: self.w3.eth.estimate_gas(params), "estimating gas")  # type: ignore[arg-type]
-        except ChainError:
-            raise
-        except Exception as exc:
+            estimate = self._retrying(lambda: int(self._raw("eth_estimateGas", [params]), 16), "estimating gas")
+        except RpcError as exc:
             revert = as_revert(exc, self.errors)
             if revert is not None:
                 raise revert from exc
-            raise
+            raise TxRejected(f"the node would not estimate a transaction from {self.address}: {exc}") from exc
         return math.ceil(estimate * self.gas_multiplier)
+
+    def _raw(self, method: str, params: list[Any]) -> Any:
+        """A JSON-RPC call past web3's formatters (a hot path: every send estimates and broadcasts).
+        Connection errors propagate as OSError, for `_retrying`."""
+        response = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
+        error = response.get("error")
+        if error:
+            raise RpcError(method, error)
+        return response.get("result")
 
     # ---- nonces and broadcasting (under self._lock) -------------------------------------
 
@@ -282,7 +304,7 @@ class TxSender:
         attempt = 0
         while True:
             try:
-                self.w3.eth.send_raw_transaction(pending.raw)
+                self._raw("eth_sendRawTransaction", ["0x" + pending.raw.hex()])
                 return pending
             except OSError as exc:  # unreachable / timed out: the same bytes again
                 try:
@@ -468,6 +490,11 @@ class SenderPool:
             ]
             results = [f.result() for f in futures]
         return [results[i % n][i // n] for i in range(len(calls))]
+
+
+@contextmanager
+def _no_lock(_: str) -> Iterator[None]:
+    yield
 
 
 def _reason(exc: BaseException) -> str:

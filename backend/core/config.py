@@ -22,6 +22,10 @@ class BackendSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=32)
+    """API processes. With more than one, `serve` runs the indexer in its own (parent) process and the
+    workers take turns at each custodial key's nonce through file locks in `lock_dir`."""
+    lock_dir: Path = Path("var/backend/locks")
 
     # database
     database_url: str = "sqlite:///var/backend/backend.db"
@@ -69,7 +73,7 @@ class BackendSettings(BaseSettings):
 
     # indexer
     indexer: bool = True
-    """Run the chain indexer in this process (one process per database should)."""
+    """Run the chain indexer in this process (exactly one process per database does; `serve` decides)."""
     indexer_poll_s: float = Field(0.2, gt=0)
     indexer_chunk_blocks: int = Field(2_000, ge=1)
     write_wait_indexed_s: float = Field(10, ge=0)

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 10.0
 BATCH = 200  # JSON-RPC calls per batch request
 COLD_CHAIN_EVENTS = ("WindowAnchored", "ExcursionReported", "ExcursionClosed")
+"""Events that change cold-chain summaries: cached answers that include them are keyed by the latest."""
 
 
 class IndexerHalted(Exception):
@@ -58,9 +59,6 @@ class Indexer:
         self.poll_s = poll_s
         self.metrics = metrics
         self.head: int | None = None
-        self.coldchain_block = -1
-        """The last block with an anchoring or excursion event applied by this process: cached answers that
-        include cold-chain summaries are keyed by it."""
         self.halted: str | None = None
         self.last_error: str | None = None
         self._block = -1
@@ -168,9 +166,6 @@ class Indexer:
             cursor.block, cursor.block_hash, cursor.updated_at = end, last["hash"], int(time.time())
         if self.metrics is not None and applied:
             self.metrics.indexed_events.inc(applied)
-        cold = [e.block for e in events if e.name in COLD_CHAIN_EVENTS]
-        if cold:
-            self.coldchain_block = max(cold)
         self._advance(end)
         return end - start + 1
 

@@ -20,6 +20,7 @@ from chain import manifest as manifest_mod
 from chain.client import connect
 from chain.contracts import contracts_from_manifest, errors_from_manifest
 from chain.errors import ErrorTable
+from chain.locks import FileLocks
 from chain.sender import FeeQuote, TxSender
 
 MAX_SENDERS = 4_096
@@ -42,6 +43,7 @@ class Ledger:
         self.admin = settings.platform_account("admin", self.chain_id)
         self.regulator = settings.platform_account("regulator", self.chain_id)
         self.fees = FeeQuote(self.w3)
+        self.shared_lock = FileLocks(settings.lock_dir) if settings.workers > 1 else None
         self._senders: OrderedDict[str, TxSender] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -56,6 +58,7 @@ class Ledger:
                     errors=self.errors,
                     confirmations=self.confirmations,
                     fees=self.fees,
+                    shared_lock=self.shared_lock,
                 )
                 self._senders[account.address] = sender
                 if len(self._senders) > MAX_SENDERS:

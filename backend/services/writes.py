@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from web3.exceptions import TransactionNotFound
 from web3.types import TxReceipt
 
@@ -110,24 +110,26 @@ class ChainWriter:
         block = int(receipt["blockNumber"])
         self._settle(entry_id, "done", tx_hash=pending.hash, block=block)
         self.rt.metrics.chain_writes.labels(action, "done").inc()
-        if self.rt.settings.indexer and self.rt.settings.write_wait_indexed_s > 0:
-            self.rt.indexer.wait_for(block, self.rt.settings.write_wait_indexed_s)
+        if self.rt.settings.write_wait_indexed_s > 0:
+            self.rt.wait_indexed(block, self.rt.settings.write_wait_indexed_s)
         return ledger, receipt
 
     def _audit(self, actor: Actor, action: str, target: str) -> int:
-        with self.rt.db.session() as s:
-            entry = AuditEntry(
-                at=int(time.time()),
-                user_id=actor.user_id,
-                role=actor.role,
-                facility_id=actor.facility_id,
-                action=action,
-                target=target[:120],
-                status="pending",
-            )
-            s.add(entry)
-            s.flush()
-            return entry.id
+        # Core statements on a connection of their own: three of these a write, on the hot path
+        with self.rt.db.engine.begin() as conn:
+            return conn.execute(
+                insert(AuditEntry)
+                .values(
+                    at=int(time.time()),
+                    user_id=actor.user_id,
+                    role=actor.role,
+                    facility_id=actor.facility_id,
+                    action=action,
+                    target=target[:120],
+                    status="pending",
+                )
+                .returning(AuditEntry.id)
+            ).scalar_one()
 
     def _settle(
         self,
@@ -138,15 +140,13 @@ class ChainWriter:
         block: int | None = None,
         detail: str | None = None,
     ) -> None:
-        with self.rt.db.session() as s:
-            entry = s.get(AuditEntry, entry_id)
-            if entry is None:
-                return
-            entry.status = status
-            entry.tx_hash = tx_hash or entry.tx_hash
-            entry.block = block
-            if detail:
-                entry.detail = detail[:500]
+        values: dict[str, Any] = {"status": status, "block": block}
+        if tx_hash:
+            values["tx_hash"] = tx_hash
+        if detail:
+            values["detail"] = detail[:500]
+        with self.rt.db.engine.begin() as conn:
+            conn.execute(update(AuditEntry).where(AuditEntry.id == entry_id).values(**values))
 
     def reconcile(self) -> int:
         """Settles "pending" audit rows whose transaction's outcome is now known; returns how many."""

@@ -16,6 +16,7 @@ from backend.api.schemas import IdPath
 from backend.db.models import chainview as cv
 from backend.db.models.offchain import ProductMeta
 from backend.domain import epcis
+from backend.indexer.follower import COLD_CHAIN_EVENTS
 from backend.services import queries
 
 router = APIRouter(prefix="/v1", tags=["public"])
@@ -75,7 +76,8 @@ def provenance(lot_id: IdPath, rt: RuntimeDep) -> Response:
     summary, where its doses are now, and how many were given where (the balance always adds up)."""
     with rt.db.sessions() as s:
         changed = s.scalar(select(func.max(cv.ChainEvent.block)).where(cv.ChainEvent.lot_id == lot_id))
-    key = ("provenance", lot_id, changed, rt.indexer.coldchain_block)
+        cold_chain = s.scalar(select(func.max(cv.ChainEvent.block)).where(cv.ChainEvent.name.in_(COLD_CHAIN_EVENTS)))
+    key = ("provenance", lot_id, changed, cold_chain)
 
     def build() -> dict[str, Any]:
         with rt.db.sessions() as s:

@@ -31,25 +31,29 @@ def readyz(rt: RuntimeDep) -> Any:
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"
+    head = None
     try:
         ledger = rt.ledgers.get()
-        checks["chain"] = {"status": "ok", "head": ledger.w3.eth.block_number, "chain_id": ledger.chain_id}
+        head = ledger.w3.eth.block_number
+        checks["chain"] = {"status": "ok", "head": head, "chain_id": ledger.chain_id}
     except Exception as exc:
         checks["chain"] = {"status": f"error: {type(exc).__name__}: {exc}"[:300]}
-    indexer = rt.indexer
-    lag = indexer.lag()
+    block = rt.indexed_block() if checks["database"] == "ok" else -1
+    lag = None if head is None or block < 0 else max(head - rt.settings.confirmations - block, 0)
+    here = rt.settings.indexer
     checks["indexer"] = {
-        "running": rt.settings.indexer,
-        "block": indexer.block,
+        "in_this_process": here,
+        "block": block,
         "lag_blocks": lag,
-        "halted": indexer.halted,
-        "last_error": indexer.last_error,
+        "halted": rt.indexer.halted if here else None,
+        "last_error": rt.indexer.last_error if here else None,
     }
     ready = (
         checks["database"] == "ok"
         and checks["chain"]["status"] == "ok"
-        and indexer.halted is None
-        and (not rt.settings.indexer or (lag is not None and lag <= MAX_LAG_BLOCKS))
+        and checks["indexer"]["halted"] is None
+        and lag is not None
+        and lag <= MAX_LAG_BLOCKS
     )
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 

@@ -27,7 +27,7 @@ def list_sites(
     """Each clinic: its bookable doses per vaccine type (unquarantined, unexpired, released, not held for a
     booking) and its next free slots. Filter by vaccine (sites that have it) and by area code prefix."""
     now = int(time.time())
-    key = ("sites", vaccine, area, rt.indexer.block, now // 60)
+    key = ("sites", vaccine, area, rt.indexed_block(), now // 60)
 
     def build() -> list[dict[str, Any]]:
         with rt.db.sessions() as s:

@@ -31,6 +31,7 @@ class ChainEvent(Base):
         Index("ix_chain_events_lot", "lot_id", "block", "log_index"),
         Index("ix_chain_events_shipment", "shipment_id"),
         Index("ix_chain_events_equipment", "equipment_id", "block"),
+        Index("ix_chain_events_name", "name", "block"),
     )
 
     block: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

@@ -108,6 +108,7 @@ def upgrade() -> None:
     with op.batch_alter_table("chain_events", schema=None) as batch_op:
         batch_op.create_index("ix_chain_events_equipment", ["equipment_id", "block"], unique=False)
         batch_op.create_index("ix_chain_events_lot", ["lot_id", "block", "log_index"], unique=False)
+        batch_op.create_index("ix_chain_events_name", ["name", "block"], unique=False)
         batch_op.create_index("ix_chain_events_shipment", ["shipment_id"], unique=False)
 
     op.create_table(
@@ -483,6 +484,7 @@ def downgrade() -> None:
     op.drop_table("doses")
     with op.batch_alter_table("chain_events", schema=None) as batch_op:
         batch_op.drop_index("ix_chain_events_shipment")
+        batch_op.drop_index("ix_chain_events_name")
         batch_op.drop_index("ix_chain_events_lot")
         batch_op.drop_index("ix_chain_events_equipment")
 
