@@ -13,7 +13,6 @@ from backend.core.tokens import TokenError
 from backend.db.models.offchain import User
 from backend.errors import ApiError
 from backend.runtime import Runtime
-from backend.services.writes import Actor
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from POST /v1/auth/login")
 
@@ -73,7 +72,3 @@ def require(*roles: str) -> Callable[[User], User]:
         return user
 
     return check
-
-
-def actor_of(user: User) -> Actor:
-    return Actor(user.id, user.role, user.facility_id)

@@ -14,7 +14,7 @@ from backend.db.models.offchain import Person, User
 from backend.errors import ApiError
 from backend.runtime import Runtime
 from backend.services import persons
-from backend.services.supply import actor
+from backend.services.writes import Actor, tx_hash
 
 
 def _wallet(rt: Runtime, s: Session, user: User) -> str:
@@ -29,7 +29,7 @@ def book(rt: Runtime, s: Session, user: User, slot_id: int, person_id: str) -> d
     account = rt.wallets.account(s, _wallet(rt, s, user))
     pseudonym = bytes.fromhex(person.pseudonym[2:])
     ledger, receipt = rt.writer.send(
-        actor(user),
+        Actor.of(user),
         "book",
         f"slot {slot_id}",
         account,
@@ -40,7 +40,7 @@ def book(rt: Runtime, s: Session, user: User, slot_id: int, person_id: str) -> d
         "booking_id": booking_id,
         "slot_id": slot_id,
         "person_id": person.id,
-        "tx_hash": receipt["transactionHash"].to_0x_hex(),
+        "tx_hash": tx_hash(receipt),
     }
 
 
@@ -55,13 +55,13 @@ def cancel(rt: Runtime, s: Session, user: User, booking_id: int) -> dict[str, An
     _own_booking(rt, s, user, booking_id)
     account = rt.wallets.account(s, _wallet(rt, s, user))
     _, receipt = rt.writer.send(
-        actor(user),
+        Actor.of(user),
         "cancel_booking",
         f"booking {booking_id}",
         account,
         lambda ledger: ledger.appointments.functions.cancel(booking_id),
     )
-    return {"booking_id": booking_id, "status": "cancelled", "tx_hash": receipt["transactionHash"].to_0x_hex()}
+    return {"booking_id": booking_id, "status": "cancelled", "tx_hash": tx_hash(receipt)}
 
 
 def reschedule(rt: Runtime, s: Session, user: User, booking_id: int, slot_id: int) -> dict[str, Any]:

@@ -22,7 +22,8 @@ from backend.db.models.offchain import AefiReport, Person, ProductMeta, User
 from backend.domain.traceability import CodeError, CodeKind, UnitCode, parse, unit_hash
 from backend.errors import ApiError
 from backend.runtime import Runtime
-from backend.services.supply import actor, facility_account
+from backend.services.supply import facility_account
+from backend.services.writes import Actor, tx_hash
 from chain.enums import AefiCategory, AefiSeverity
 
 
@@ -132,7 +133,9 @@ def record_dose(rt: Runtime, s: Session, user: User, body: Any) -> dict[str, Any
     def build(ledger: Any) -> Any:
         return ledger.ledger.functions.recordDose(bytes.fromhex(person[2:]), lot_id, equipment, digest, booking_id)
 
-    ledger, receipt = rt.writer.send(actor(user), "record_dose", f"lot {lot_id} equipment {equipment}", account, build)
+    ledger, receipt = rt.writer.send(
+        Actor.of(user), "record_dose", f"lot {lot_id} equipment {equipment}", account, build
+    )
     event = ledger.events(ledger.ledger, receipt, "DoseRecorded")[0]
     return {
         "lot_id": lot_id,
@@ -140,7 +143,7 @@ def record_dose(rt: Runtime, s: Session, user: User, body: Any) -> dict[str, Any
         "unit_hash": "0x" + digest.hex(),
         "dose_number": event["doseNumber"],
         "booking_id": booking_id or None,
-        "tx_hash": receipt["transactionHash"].to_0x_hex(),
+        "tx_hash": tx_hash(receipt),
     }
 
 
@@ -182,7 +185,7 @@ def report_adverse_event(rt: Runtime, s: Session, user: User, body: Any) -> dict
     )
     report_hash = Web3.keccak(text=document)
     _, receipt = rt.writer.send(
-        actor(user),
+        Actor.of(user),
         "report_aefi",
         f"unit {digest.hex()[:16]} dose {body.dose_number}",
         facility_account(rt, s, user.facility_id),
@@ -190,7 +193,7 @@ def report_adverse_event(rt: Runtime, s: Session, user: User, body: Any) -> dict
             digest, body.dose_number, category, severity, report_hash
         ),
     )
-    tx_hash = receipt["transactionHash"].to_0x_hex()
+    sent = tx_hash(receipt)
     s.add(
         AefiReport(
             id=report_id,
@@ -202,7 +205,7 @@ def report_adverse_event(rt: Runtime, s: Session, user: User, body: Any) -> dict
             report_hash="0x" + report_hash.hex(),
             body_enc=rt.keyring.seal_text(document, f"aefi_reports.body_enc:{report_id}"),
             reported_by=user.id,
-            tx_hash=tx_hash,
+            tx_hash=sent,
             created_at=int(time.time()),
         )
     )
@@ -210,6 +213,6 @@ def report_adverse_event(rt: Runtime, s: Session, user: User, body: Any) -> dict
     return {
         "report_id": report_id,
         "report_hash": "0x" + report_hash.hex(),
-        "tx_hash": tx_hash,
+        "tx_hash": sent,
         "report_to_cdc_within_h": deadline_h,
     }

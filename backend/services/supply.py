@@ -18,20 +18,16 @@ from sqlalchemy.orm import Session
 from web3 import Web3
 
 from backend.db.models import chainview as cv
-from backend.db.models.offchain import User
+from backend.db.models.offchain import ProductMeta, User
 from backend.errors import ApiError, not_found
 from backend.runtime import Runtime
 from backend.services.coldchain import OracleUnavailable, TripVerdict, judge_trip
-from backend.services.writes import Actor
+from backend.services.writes import Actor, tx_hash
 from chain.encoding import to_bytes8, to_bytes32
 from chain.enums import WriteOffReason
 
 CHINA = timezone(timedelta(hours=8))
 """Lots expire at the end of their expiry date in China Standard Time."""
-
-
-def actor(user: User) -> Actor:
-    return Actor(user.id, user.role, user.facility_id)
 
 
 def document_hash(text: str) -> bytes:
@@ -90,8 +86,6 @@ def _fixed(text: str, size: int, field: str) -> bytes:
 
 
 def register_product(rt: Runtime, s: Session, user: User, body: Any) -> dict[str, Any]:
-    from backend.db.models.offchain import ProductMeta
-
     def build(ledger: Any) -> Any:
         return ledger.ledger.functions.registerProduct(
             body.manufacturer_id,
@@ -103,15 +97,11 @@ def register_product(rt: Runtime, s: Session, user: User, body: Any) -> dict[str
             body.name,
         )
 
-    ledger, receipt = rt.writer.send(actor(user), "register_product", body.name, ledger_regulator(rt), build)
+    ledger, receipt = rt.writer.send(Actor.of(user), "register_product", body.name, signer_for(rt, s, user), build)
     product_id = ledger.events(ledger.ledger, receipt, "ProductRegistered")[0]["product"]
     if body.gtin or body.trace_prefix:
         s.merge(ProductMeta(product_id=product_id, gtin=body.gtin, trace_prefix=body.trace_prefix))
-    return {"product_id": product_id, "tx_hash": receipt["transactionHash"].to_0x_hex()}
-
-
-def ledger_regulator(rt: Runtime) -> LocalAccount:
-    return rt.ledgers.get().regulator
+    return {"product_id": product_id, "tx_hash": tx_hash(receipt)}
 
 
 def register_lot(rt: Runtime, s: Session, user: User, body: Any) -> dict[str, Any]:
@@ -122,16 +112,20 @@ def register_lot(rt: Runtime, s: Session, user: User, body: Any) -> dict[str, An
         return ledger.ledger.functions.registerLot(body.product_id, number, expiry, body.doses, body.equipment_id)
 
     ledger, receipt = rt.writer.send(
-        actor(user), "register_lot", f"product {body.product_id} lot {body.lot_number}", signer_for(rt, s, user), build
+        Actor.of(user),
+        "register_lot",
+        f"product {body.product_id} lot {body.lot_number}",
+        signer_for(rt, s, user),
+        build,
     )
     lot_id = ledger.events(ledger.ledger, receipt, "LotRegistered")[0]["lot"]
-    return {"lot_id": lot_id, "tx_hash": receipt["transactionHash"].to_0x_hex()}
+    return {"lot_id": lot_id, "tx_hash": tx_hash(receipt)}
 
 
 def release_lot(rt: Runtime, s: Session, user: User, lot_id: int, certificate: str) -> dict[str, Any]:
     digest = document_hash(certificate)
     _, receipt = rt.writer.send(
-        actor(user),
+        Actor.of(user),
         "release_lot",
         f"lot {lot_id}",
         signer_for(rt, s, user),
@@ -140,14 +134,14 @@ def release_lot(rt: Runtime, s: Session, user: User, lot_id: int, certificate: s
     return {
         "lot_id": lot_id,
         "certificate_hash": "0x" + digest.hex(),
-        "tx_hash": receipt["transactionHash"].to_0x_hex(),
+        "tx_hash": tx_hash(receipt),
     }
 
 
 def recall_lot(rt: Runtime, s: Session, user: User, lot_id: int, notice: str) -> dict[str, Any]:
     digest = document_hash(notice)
     _, receipt = rt.writer.send(
-        actor(user),
+        Actor.of(user),
         "recall_lot",
         f"lot {lot_id}",
         signer_for(rt, s, user),
@@ -158,7 +152,7 @@ def recall_lot(rt: Runtime, s: Session, user: User, lot_id: int, notice: str) ->
         "lot_id": lot_id,
         "notice_hash": "0x" + digest.hex(),
         "doses_given": doses,
-        "tx_hash": receipt["transactionHash"].to_0x_hex(),
+        "tx_hash": tx_hash(receipt),
     }
 
 
@@ -172,10 +166,10 @@ def ship(rt: Runtime, s: Session, user: User, body: Any) -> dict[str, Any]:
         )
 
     ledger, receipt = rt.writer.send(
-        actor(user), "ship", f"lot {body.lot_id} to facility {body.to_facility_id}", signer_for(rt, s, user), build
+        Actor.of(user), "ship", f"lot {body.lot_id} to facility {body.to_facility_id}", signer_for(rt, s, user), build
     )
     shipment_id = ledger.events(ledger.ledger, receipt, "Shipped")[0]["shipment"]
-    return {"shipment_id": shipment_id, "tx_hash": receipt["transactionHash"].to_0x_hex()}
+    return {"shipment_id": shipment_id, "tx_hash": tx_hash(receipt)}
 
 
 def incoming(s: Session, user: User, shipment_id: int) -> tuple[cv.Shipment, cv.Product]:
@@ -215,7 +209,7 @@ def receive(rt: Runtime, s: Session, user: User, shipment_id: int, body: Any) ->
     account = signer_for(rt, s, user)
     if not verdict.acceptable:
         _, receipt = rt.writer.send(
-            actor(user),
+            Actor.of(user),
             "refuse_shipment",
             f"shipment {shipment_id}: {','.join(verdict.reasons)}",
             account,
@@ -225,12 +219,12 @@ def receive(rt: Runtime, s: Session, user: User, shipment_id: int, body: Any) ->
             "shipment_id": shipment_id,
             "outcome": "refused",
             "trip": _verdict_out(verdict),
-            "tx_hash": receipt["transactionHash"].to_0x_hex(),
+            "tx_hash": tx_hash(receipt),
         }
     accepted = shipment.quantity if body.accepted is None else body.accepted
     reason = WriteOffReason.NONE if accepted == shipment.quantity else reason_code(body.reason or "")
     _, receipt = rt.writer.send(
-        actor(user),
+        Actor.of(user),
         "receive_shipment",
         f"shipment {shipment_id}",
         account,
@@ -241,7 +235,7 @@ def receive(rt: Runtime, s: Session, user: User, shipment_id: int, body: Any) ->
         "outcome": "received",
         "accepted": accepted,
         "trip": _verdict_out(verdict),
-        "tx_hash": receipt["transactionHash"].to_0x_hex(),
+        "tx_hash": tx_hash(receipt),
     }
 
 
@@ -249,13 +243,13 @@ def refuse(rt: Runtime, s: Session, user: User, shipment_id: int, reason: str) -
     incoming(s, user, shipment_id)
     code = reason_code(reason)
     _, receipt = rt.writer.send(
-        actor(user),
+        Actor.of(user),
         "refuse_shipment",
         f"shipment {shipment_id}: {code.name.lower()}",
         signer_for(rt, s, user),
         lambda ledger: ledger.ledger.functions.refuseShipment(shipment_id, code),
     )
-    return {"shipment_id": shipment_id, "outcome": "refused", "tx_hash": receipt["transactionHash"].to_0x_hex()}
+    return {"shipment_id": shipment_id, "outcome": "refused", "tx_hash": tx_hash(receipt)}
 
 
 def _verdict_out(verdict: TripVerdict) -> dict[str, Any]:
@@ -278,7 +272,7 @@ def trip_record(rt: Runtime, s: Session, user: User, shipment_id: int) -> dict[s
 
 def move(rt: Runtime, s: Session, user: User, body: Any) -> dict[str, Any]:
     _, receipt = rt.writer.send(
-        actor(user),
+        Actor.of(user),
         "move",
         f"lot {body.lot_id} {body.from_equipment_id}->{body.to_equipment_id}",
         signer_for(rt, s, user),
@@ -286,19 +280,19 @@ def move(rt: Runtime, s: Session, user: User, body: Any) -> dict[str, Any]:
             body.lot_id, body.from_equipment_id, body.to_equipment_id, body.quantity
         ),
     )
-    return {"tx_hash": receipt["transactionHash"].to_0x_hex()}
+    return {"tx_hash": tx_hash(receipt)}
 
 
 def write_off(rt: Runtime, s: Session, user: User, body: Any) -> dict[str, Any]:
     code = reason_code(body.reason)
     _, receipt = rt.writer.send(
-        actor(user),
+        Actor.of(user),
         "write_off",
         f"lot {body.lot_id} equipment {body.equipment_id}",
         signer_for(rt, s, user),
         lambda ledger: ledger.ledger.functions.writeOff(body.lot_id, body.equipment_id, body.quantity, code),
     )
-    return {"tx_hash": receipt["transactionHash"].to_0x_hex()}
+    return {"tx_hash": tx_hash(receipt)}
 
 
 def quarantine(rt: Runtime, s: Session, user: User, equipment_id: int, note: str) -> dict[str, Any]:
@@ -319,59 +313,61 @@ def quarantine(rt: Runtime, s: Session, user: User, equipment_id: int, note: str
     else:
         ids = sorted(s.scalars(select(cv.Stock.lot_id).where(cv.Stock.equipment_id == equipment_id)))
         build = lambda ledger: ledger.ledger.functions.quarantineStock(equipment_id, ids, ref)  # noqa: E731
-    _, receipt = rt.writer.send(actor(user), "quarantine", f"equipment {equipment_id}", signer_for(rt, s, user), build)
+    _, receipt = rt.writer.send(
+        Actor.of(user), "quarantine", f"equipment {equipment_id}", signer_for(rt, s, user), build
+    )
     return {
         "equipment_id": equipment_id,
         "items": ids,
         "excursion_ref": "0x" + ref.hex(),
-        "tx_hash": receipt["transactionHash"].to_0x_hex(),
+        "tx_hash": tx_hash(receipt),
     }
 
 
 def release_stock(rt: Runtime, s: Session, user: User, body: Any) -> dict[str, Any]:
     _, receipt = rt.writer.send(
-        actor(user),
+        Actor.of(user),
         "release_stock",
         f"lot {body.lot_id} equipment {body.equipment_id}",
         signer_for(rt, s, user),
         lambda ledger: ledger.ledger.functions.releaseStock(body.equipment_id, body.lot_id, body.quantity),
     )
-    return {"tx_hash": receipt["transactionHash"].to_0x_hex()}
+    return {"tx_hash": tx_hash(receipt)}
 
 
 def dispose_stock(rt: Runtime, s: Session, user: User, body: Any) -> dict[str, Any]:
     code = reason_code(body.reason)
     _, receipt = rt.writer.send(
-        actor(user),
+        Actor.of(user),
         "dispose_stock",
         f"lot {body.lot_id} equipment {body.equipment_id}",
         signer_for(rt, s, user),
         lambda ledger: ledger.ledger.functions.disposeStock(body.equipment_id, body.lot_id, body.quantity, code),
     )
-    return {"tx_hash": receipt["transactionHash"].to_0x_hex()}
+    return {"tx_hash": tx_hash(receipt)}
 
 
 def release_shipment(rt: Runtime, s: Session, user: User, shipment_id: int) -> dict[str, Any]:
     _, receipt = rt.writer.send(
-        actor(user),
+        Actor.of(user),
         "release_shipment",
         f"shipment {shipment_id}",
         signer_for(rt, s, user),
         lambda ledger: ledger.ledger.functions.releaseShipment(shipment_id),
     )
-    return {"tx_hash": receipt["transactionHash"].to_0x_hex()}
+    return {"tx_hash": tx_hash(receipt)}
 
 
 def end_excursion(rt: Runtime, s: Session, user: User, equipment_id: int) -> dict[str, Any]:
     ref = Web3.keccak(text=f"manual-end:{user.id}:{equipment_id}:{os.urandom(8).hex()}")
     _, receipt = rt.writer.send(
-        actor(user),
+        Actor.of(user),
         "end_excursion",
         f"equipment {equipment_id}",
         signer_for(rt, s, user),
         lambda ledger: ledger.ledger.functions.endExcursion(equipment_id, ref),
     )
-    return {"tx_hash": receipt["transactionHash"].to_0x_hex()}
+    return {"tx_hash": tx_hash(receipt)}
 
 
 # --- slots --------------------------------------------------------------------------------------------------
@@ -385,10 +381,14 @@ def publish_slot(rt: Runtime, s: Session, user: User, body: Any) -> dict[str, An
         return ledger.appointments.functions.publishSlot(vaccine, start, body.duration_min * 60, body.capacity)
 
     ledger, receipt = rt.writer.send(
-        actor(user), "publish_slot", f"{body.vaccine_type} at {start}", facility_account(rt, s, user.facility_id), build
+        Actor.of(user),
+        "publish_slot",
+        f"{body.vaccine_type} at {start}",
+        facility_account(rt, s, user.facility_id),
+        build,
     )
     slot_id = ledger.events(ledger.appointments, receipt, "SlotPublished")[0]["slot"]
-    return {"slot_id": slot_id, "tx_hash": receipt["transactionHash"].to_0x_hex()}
+    return {"slot_id": slot_id, "tx_hash": tx_hash(receipt)}
 
 
 def expiry_date(ts: int) -> date:

@@ -24,7 +24,7 @@ from sqlalchemy import insert, select, update
 from web3.exceptions import TransactionNotFound
 from web3.types import TxReceipt
 
-from backend.db.models.offchain import AuditEntry
+from backend.db.models.offchain import AuditEntry, User
 from backend.errors import ApiError
 from backend.ledger.gateway import Ledger
 from backend.ledger.reasons import refusal
@@ -43,6 +43,14 @@ class Actor:
     user_id: str | None
     role: str
     facility_id: int | None = None
+
+    @classmethod
+    def of(cls, user: User) -> Actor:
+        return cls(user.id, user.role, user.facility_id)
+
+
+def tx_hash(receipt: TxReceipt) -> str:
+    return "0x" + bytes(receipt["transactionHash"]).hex()
 
 
 def chain_unavailable(what: str) -> ApiError:

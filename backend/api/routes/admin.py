@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 
-from backend.api.deps import CurrentUser, RuntimeDep, SessionDep, actor_of, require
+from backend.api.deps import CurrentUser, RuntimeDep, SessionDep, require
 from backend.api.errors import responses
 from backend.api.schemas import EquipmentIn, FacilityIn, IdPath, StaffUserIn
 from backend.db.models.offchain import AuditEntry
 from backend.services import accounts, provision
+from backend.services.writes import Actor
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require("admin"))])
 
@@ -34,18 +35,18 @@ def create_user(body: StaffUserIn, rt: RuntimeDep, s: SessionDep) -> dict[str, A
 @router.post("/facilities", status_code=201, responses=responses(409, 422, 503))
 def register_facility(body: FacilityIn, user: CurrentUser, rt: RuntimeDep, s: SessionDep) -> dict[str, Any]:
     """Registers a facility on chain and admits a new custodial wallet to act for it."""
-    return provision.register_facility(rt, s, actor_of(user), body.kind, body.name, body.area_code)
+    return provision.register_facility(rt, s, Actor.of(user), body.kind, body.name, body.area_code)
 
 
 @router.post("/facilities/{facility_id}/equipment", status_code=201, responses=responses(404, 409, 422, 503))
 def register_equipment(facility_id: IdPath, body: EquipmentIn, user: CurrentUser, rt: RuntimeDep) -> dict[str, Any]:
-    return provision.register_equipment(rt, actor_of(user), facility_id, body.kind, body.label)
+    return provision.register_equipment(rt, Actor.of(user), facility_id, body.kind, body.label)
 
 
 @router.post("/facilities/{facility_id}/wallet", responses=responses(404, 409, 503))
 def admit_wallet(facility_id: IdPath, user: CurrentUser, rt: RuntimeDep, s: SessionDep) -> dict[str, Any]:
     """Makes (if needed) and admits the facility's custodial wallet; safe to repeat."""
-    wallet = provision.admit_facility_wallet(rt, s, facility_id, actor_of(user))
+    wallet = provision.admit_facility_wallet(rt, s, facility_id, Actor.of(user))
     return {"facility_id": facility_id, "wallet": wallet.address, "admitted": wallet.admitted}
 
 

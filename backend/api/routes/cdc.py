@@ -8,12 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import func, select
 
-from backend.api.deps import CurrentUser, RuntimeDep, SessionDep, actor_of, require
+from backend.api.deps import CurrentUser, RuntimeDep, SessionDep, require
 from backend.api.errors import responses
 from backend.api.schemas import AlarmAckIn, AlarmIdPath, BigIdPath, IdPath, QuarantineIn, ReleaseStockIn, WriteOffIn
 from backend.db.models import chainview as cv
 from backend.services import alarms as alarm_service
 from backend.services import recall, supply
+from backend.services.writes import Actor
 
 router = APIRouter(prefix="/v1/cdc", tags=["cdc"], dependencies=[Depends(require("cdc", "regulator"))])
 WRITE = responses(403, 404, 409, 422, 503)
@@ -131,7 +132,7 @@ def district_stock(s: SessionDep, vaccine: Annotated[str | None, Query(max_lengt
 def recipients(lot_id: IdPath, user: CurrentUser, rt: RuntimeDep, s: SessionDep) -> dict[str, Any]:
     """Everyone who received a dose of the lot, with how to reach them (the person, or their guardian). Each
     look is recorded in the audit log."""
-    return recall.recipients(rt, s, actor_of(user), lot_id)
+    return recall.recipients(rt, s, Actor.of(user), lot_id)
 
 
 @router.get("/coldchain/board", responses=responses(503))
