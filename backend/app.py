@@ -6,6 +6,7 @@ one middleware that gives each request an id, a log line and its metrics.
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -13,14 +14,19 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from backend.api import errors
 from backend.api.routes import ROUTERS
 from backend.core.config import BackendSettings
 from backend.core.logs import request_id
+from backend.errors import ApiError
 from backend.runtime import Runtime
+from backend.services.writes import IdempotencyScope, idempotency
 
 log = logging.getLogger("backend.http")
+
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 DESCRIPTION = """
 vaxledger's API for citizens, facility staff, the district CDC, the regulator and schools.
@@ -28,6 +34,10 @@ vaxledger's API for citizens, facility staff, the district CDC, the regulator an
 Reads come from the indexed copy of the chain; every write is a transaction signed with the caller's
 custodial wallet and is answered once mined. Errors always have the shape
 `{"error": {"reason": "...", "message": "...", "message_zh": "..."}}` with a stable `reason`.
+
+Send an `Idempotency-Key` header (1-64 letters, digits, `-` or `_`) with a write to make it safe to retry:
+a retry with the same key after a timeout, a 503 or a lost answer never writes twice; it answers with
+the first attempt's result once that is known.
 """
 
 
@@ -69,7 +79,18 @@ class RequestContext:
             await self.app(scope, receive, send)
             return
         rid = _header(scope, b"x-request-id") or uuid.uuid4().hex[:16]
+        raw_key = _raw_header(scope, b"idempotency-key")
+        if raw_key is not None and not IDEMPOTENCY_KEY.fullmatch(raw_key):
+            bad = ApiError(
+                422,
+                "bad_idempotency_key",
+                "Idempotency-Key must be 1-64 letters, digits, '-' or '_'",
+                "幂等键须为1至64个字母、数字、- 或 _",
+            )
+            await JSONResponse(bad.body(), status_code=422)(scope, receive, send)
+            return
         token = request_id.set(rid)
+        key_token = idempotency.set(IdempotencyScope(raw_key) if raw_key else None)
         started = time.perf_counter()
         status = 500
 
@@ -114,11 +135,16 @@ class RequestContext:
                     },
                 )
             request_id.reset(token)
+            idempotency.reset(key_token)
+
+
+def _raw_header(scope: dict[str, Any], name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            text = value.decode("latin-1")[:64]
-            return text if text.replace("-", "").isalnum() else None
-    return None
+    text = (_raw_header(scope, name) or "")[:64]
+    return text if text and text.replace("-", "").isalnum() else None

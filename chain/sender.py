@@ -59,9 +59,22 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # What nodes answer to eth_sendRawTransaction (geth, Anvil, Besu wordings; "_" read as " ").
+# Besu's (RpcErrorType, 22.x-25.x): a sender over its pool limit gets "Transaction nonce is too distant from
+# current sender nonce" (22.10 wrote "... it too distant ..."); a node still syncing answers "Transaction pool
+# not enabled. (Either txpool explicitly disabled, or node not yet in sync)." or "Initial sync is still in
+# progress": all of them pass once blocks are mined or the node caught up.
 _OURS_ALREADY = ("already known", "already imported", "known transaction", "transaction already known")
 _NONCE_TAKEN = ("nonce too low", "replacement transaction underpriced", "replacement underpriced")
-_TRY_LATER = ("too distant", "pool is full", "txpool is full", "pool full", "exceeds the limit", "try again")
+_TRY_LATER = (
+    "too distant",
+    "pool is full",
+    "txpool is full",
+    "pool full",
+    "exceeds the limit",
+    "try again",
+    "transaction pool not enabled",
+    "initial sync is still in progress",
+)
 
 DEFAULT_MAX_IN_FLIGHT = 4  # Besu's legacy pool keeps about 0.1% of 4096 txs per sender by default
 MAX_BACKOFF_S = 30.0
@@ -168,14 +181,23 @@ class TxSender:
         TxTimeout or TxRejected."""
         return self.wait(self.submit(call, value=value, gas=gas))
 
-    def submit(self, call: Any, *, value: int = 0, gas: int | None = None) -> PendingTx:
-        """Estimate, sign and broadcast without waiting; `wait` finishes it."""
+    def submit(
+        self,
+        call: Any,
+        *,
+        value: int = 0,
+        gas: int | None = None,
+        on_signed: Callable[[PendingTx], None] | None = None,
+    ) -> PendingTx:
+        """Estimate, sign and broadcast without waiting; `wait` finishes it. `on_signed` is told of every
+        signed transaction before it is broadcast (a caller that records the hash first can always tell,
+        after a crash, whether its intent reached the chain)."""
         tx = self._prepare(call, value=value, gas=gas)
         with self._lock, (self._shared_lock or _no_lock)(self.address):
             if self._shared_lock is not None:
                 self._nonce = None  # other processes send from this key too: the node's count is the truth
             try:
-                pending = self._broadcast_new(tx)
+                pending = self._broadcast_new(tx, on_signed)
             except BaseException:
                 self._nonce = None  # the node may not have this nonce: re-read rather than leave a gap
                 raise
@@ -297,10 +319,12 @@ class TxSender:
         signed = self._account.sign_transaction(fields)
         return PendingTx(tx=fields, raw=bytes(signed.raw_transaction), hash="0x" + bytes(signed.hash).hex())
 
-    def _broadcast_new(self, tx: dict[str, Any]) -> PendingTx:
+    def _broadcast_new(self, tx: dict[str, Any], on_signed: Callable[[PendingTx], None] | None) -> PendingTx:
         if self._nonce is None:
             self._nonce = self._pending_count()
         pending = self._sign(tx, self._nonce)
+        if on_signed is not None:
+            on_signed(pending)
         attempt = 0
         while True:
             try:
@@ -327,6 +351,8 @@ class TxSender:
                         "nonce %d of %s is taken (%s); re-signing at %d", pending.nonce, self.address, reason, fresh
                     )
                     pending = self._sign(tx, max(fresh, pending.nonce + 1))
+                    if on_signed is not None:
+                        on_signed(pending)
                     continue
                 if _matches(reason, _TRY_LATER):
                     attempt = self._backoff(attempt, exc, f"sending tx nonce {pending.nonce} ({reason})")

@@ -16,11 +16,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from web3.exceptions import TransactionNotFound
 from web3.types import TxReceipt
 
@@ -34,6 +36,30 @@ if TYPE_CHECKING:
     from backend.runtime import Runtime
 
 log = logging.getLogger(__name__)
+
+
+STALE_PENDING_S = 60
+"""An attempt logged this long ago that never signed anything belongs to a process that stopped."""
+
+
+@dataclass
+class IdempotencyScope:
+    """A request's Idempotency-Key; each write the request makes gets its own key under it, in order, so a
+    retried request maps its writes onto the first attempt's."""
+
+    key: str
+    writes: int = 0
+
+
+idempotency: ContextVar[IdempotencyScope | None] = ContextVar("idempotency", default=None)
+
+
+def _next_key(action: str) -> str | None:
+    scope = idempotency.get()
+    if scope is None:
+        return None
+    scope.writes += 1
+    return f"{scope.key}:{scope.writes}:{action}"[:120]
 
 
 @dataclass(frozen=True)
@@ -63,6 +89,27 @@ def chain_unavailable(what: str) -> ApiError:
     )
 
 
+def outcome_unknown(sent: str) -> ApiError:
+    return ApiError(
+        503,
+        "outcome_unknown",
+        f"the transaction {sent} was sent but its outcome is not known yet; retry with the same Idempotency-Key",
+        f"交易 {sent} 已发送，结果暂未确认，请稍后用同一幂等键重试",
+        detail={"tx_hash": sent},
+        headers={"Retry-After": "5"},
+    )
+
+
+def in_progress() -> ApiError:
+    return ApiError(
+        409,
+        "in_progress",
+        "a request with this Idempotency-Key is being processed; retry shortly",
+        "相同幂等键的请求正在处理，请稍后重试",
+        headers={"Retry-After": "2"},
+    )
+
+
 def refused(revert: ChainRevert) -> ApiError:
     r = refusal(revert)
     return ApiError(r.status, r.reason, r.message_en, r.message_zh, detail={"chain_error": r.chain_error})
@@ -80,15 +127,29 @@ class ChainWriter:
         account: LocalAccount,
         build: Callable[[Ledger], Any],
     ) -> tuple[Ledger, TxReceipt]:
-        """Sends `build(ledger)` (a contract function call) signed by `account`; returns the receipt."""
+        """Sends `build(ledger)` (a contract function call) signed by `account`; returns the receipt.
+
+        Under an idempotency key (the request's Idempotency-Key header, see `idempotent`), a write already
+        done answers with its receipt instead of being sent again, and one whose outcome is still unknown
+        is looked up on chain first: a client retrying after a timeout or a crash never writes twice."""
         try:
             ledger = self.rt.ledgers.get()
         except ChainUnavailable as exc:
             raise chain_unavailable(str(exc)) from exc
-        entry_id = self._audit(actor, action, target)
+        key = _next_key(action) if actor.user_id else None
+        entry_id = None
+        if key is not None:
+            replayed, entry_id = self._replay(ledger, actor, key)
+            if replayed is not None:
+                return ledger, replayed
+        if entry_id is None:
+            entry_id = self._audit(actor, action, target, key)
         sender = ledger.sender(account)
         try:
-            pending = sender.submit(build(ledger))
+            # the hash is recorded before the first broadcast: after a crash, the chain can be asked
+            pending = sender.submit(
+                build(ledger), on_signed=lambda p: self._settle(entry_id, "pending", tx_hash=p.hash)
+            )
         except ChainRevert as revert:
             self._settle(entry_id, "refused", detail=revert.message)
             self.rt.metrics.chain_writes.labels(action, "refused").inc()
@@ -98,7 +159,6 @@ class ChainWriter:
             self._settle(entry_id, "pending" if tx_hash else "failed", tx_hash=tx_hash, detail=str(exc))
             self.rt.metrics.chain_writes.labels(action, "unavailable").inc()
             raise chain_unavailable("sending") from exc
-        self._settle(entry_id, "pending", tx_hash=pending.hash)
         try:
             receipt = sender.wait(pending)
         except ChainRevert as revert:
@@ -107,37 +167,76 @@ class ChainWriter:
             raise refused(revert) from revert
         except ChainError as exc:
             self.rt.metrics.chain_writes.labels(action, "unknown").inc()
-            raise ApiError(
-                503,
-                "outcome_unknown",
-                f"the transaction {pending.hash} was sent but its outcome is not known yet; check again shortly",
-                f"交易 {pending.hash} 已发送，结果暂未确认，请稍后查看",
-                detail={"tx_hash": pending.hash},
-                headers={"Retry-After": "5"},
-            ) from exc
+            raise outcome_unknown(pending.hash) from exc
+        return ledger, self._done(entry_id, action, receipt)
+
+    def _done(self, entry_id: int, action: str, receipt: TxReceipt) -> TxReceipt:
         block = int(receipt["blockNumber"])
-        self._settle(entry_id, "done", tx_hash=pending.hash, block=block)
+        self._settle(entry_id, "done", tx_hash=tx_hash(receipt), block=block)
         self.rt.metrics.chain_writes.labels(action, "done").inc()
         if self.rt.settings.write_wait_indexed_s > 0:
             self.rt.wait_indexed(block, self.rt.settings.write_wait_indexed_s)
-        return ledger, receipt
+        return receipt
 
-    def _audit(self, actor: Actor, action: str, target: str) -> int:
-        # Core statements on a connection of their own: three of these a write, on the hot path
+    def _replay(self, ledger: Ledger, actor: Actor, key: str) -> tuple[TxReceipt | None, int | None]:
+        """(the receipt of the write this key already made, or None; the audit row to reuse, if any)."""
+        with self.rt.db.sessions() as s:
+            entry = s.scalars(
+                select(AuditEntry).where(AuditEntry.user_id == actor.user_id, AuditEntry.idempotency_key == key)
+            ).first()
+        if entry is None:
+            return None, None
+        if entry.status in ("refused", "failed"):
+            return None, self._reopen(entry.id)  # nothing was written: a new attempt is safe
+        if entry.tx_hash is None:
+            if time.time() - entry.at < STALE_PENDING_S:
+                raise in_progress()
+            return None, self._reopen(entry.id)  # its process stopped before signing anything
+        try:
+            receipt = ledger.w3.eth.get_transaction_receipt(entry.tx_hash)  # type: ignore[arg-type]
+        except TransactionNotFound:
+            receipt = None
+        except OSError as exc:
+            raise chain_unavailable("looking up an earlier attempt") from exc
+        if receipt is None:
+            try:
+                ledger.w3.eth.get_transaction(entry.tx_hash)  # type: ignore[arg-type]
+            except TransactionNotFound:
+                return None, self._reopen(entry.id)  # signed, never taken in: its bytes are gone with the process
+            raise outcome_unknown(entry.tx_hash)  # still in the pool: ask again once it is mined
+        if receipt["status"] == 0:
+            return None, self._reopen(entry.id)  # it reverted: nothing was written, try again
+        return self._done(entry.id, entry.action, receipt), entry.id
+
+    def _reopen(self, entry_id: int) -> int:
         with self.rt.db.engine.begin() as conn:
-            return conn.execute(
-                insert(AuditEntry)
-                .values(
-                    at=int(time.time()),
-                    user_id=actor.user_id,
-                    role=actor.role,
-                    facility_id=actor.facility_id,
-                    action=action,
-                    target=target[:120],
-                    status="pending",
-                )
-                .returning(AuditEntry.id)
-            ).scalar_one()
+            conn.execute(
+                update(AuditEntry)
+                .where(AuditEntry.id == entry_id)
+                .values(status="pending", tx_hash=None, block=None, at=int(time.time()))
+            )
+        return entry_id
+
+    def _audit(self, actor: Actor, action: str, target: str, key: str | None) -> int:
+        # Core statements on a connection of their own: three of these a write, on the hot path
+        try:
+            with self.rt.db.engine.begin() as conn:
+                return conn.execute(
+                    insert(AuditEntry)
+                    .values(
+                        at=int(time.time()),
+                        user_id=actor.user_id,
+                        role=actor.role,
+                        facility_id=actor.facility_id,
+                        action=action,
+                        target=target[:120],
+                        status="pending",
+                        idempotency_key=key,
+                    )
+                    .returning(AuditEntry.id)
+                ).scalar_one()
+        except IntegrityError:
+            raise in_progress() from None  # the same key, at the same moment, from another request
 
     def _settle(
         self,

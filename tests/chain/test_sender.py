@@ -215,3 +215,16 @@ def test_a_lost_answer_is_retried_with_the_same_bytes_and_sends_once(node: Anvil
     assert receipt["status"] == 1
     assert w3.eth.get_transaction_count(account.address) == 1
     assert w3.eth.get_balance(to) == 5
+
+
+def test_the_hash_is_known_before_the_broadcast(node: AnvilNode, w3: Web3) -> None:
+    """A caller that records the hash in on_signed can ask the chain after a crash: even a send whose
+    answer is lost was announced first."""
+    account = funded_account(w3)
+    flaky = Web3(LosesAnswers(node.url, lose=1))
+    announced: list[str] = []
+    sender = TxSender(flaky, account, backoff_s=0.01)
+    pending = sender.submit({"to": Account.create().address, "value": 1}, on_signed=lambda p: announced.append(p.hash))
+    assert announced == [pending.hash]
+    receipt = sender.wait(pending)
+    assert "0x" + bytes(receipt["transactionHash"]).hex() == announced[0]

@@ -100,10 +100,12 @@ class LoginAttempt(Base):
 
 
 class AuditEntry(Base):
-    """Who asked for what. A chain write is logged "pending" before it is sent and gets its outcome after,
-    so a crash in between leaves an honest row, never one claiming a write that did not happen."""
+    """Who asked for what. A chain write is logged "pending" before it is sent, gets its hash before it is
+    broadcast and its outcome after, so a crash in between leaves an honest row, never one claiming a
+    write that did not happen."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (UniqueConstraint("user_id", "idempotency_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[int] = mapped_column(BigInteger, index=True)
@@ -116,6 +118,8 @@ class AuditEntry(Base):
     tx_hash: Mapped[str | None] = mapped_column(HASH)
     block: Mapped[int | None] = mapped_column(BigInteger)
     detail: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str | None] = mapped_column(String(120))
+    """The client's Idempotency-Key (with the write's place in its request): a retry finds this row."""
 
 
 class Notification(Base):

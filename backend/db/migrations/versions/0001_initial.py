@@ -55,7 +55,9 @@ def upgrade() -> None:
         sa.Column("tx_hash", sa.String(length=66), nullable=True),
         sa.Column("block", sa.BigInteger(), nullable=True),
         sa.Column("detail", sa.Text(), nullable=True),
+        sa.Column("idempotency_key", sa.String(length=120), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
+        sa.UniqueConstraint("user_id", "idempotency_key", name=op.f("uq_audit_log_user_id")),
     )
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_log_at"), ["at"], unique=False)
