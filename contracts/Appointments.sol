@@ -86,6 +86,8 @@ contract Appointments is IAppointments {
         returns (uint32 id)
     {
         uint32 site = _clinicOf(msg.sender);
+        // Slots are set hours or days ahead: seconds of validator clock skew are immaterial.
+        // slither-disable-next-line timestamp
         if (vaccineType == bytes8(0) || duration == 0 || capacity == 0 || start <= block.timestamp) {
             revert InvalidSlot();
         }
@@ -111,13 +113,17 @@ contract Appointments is IAppointments {
     function book(uint32 slotId, bytes32 person) external returns (uint64 id) {
         if (person == bytes32(0)) revert InvalidPseudonym();
         Slot storage s = _requireSlot(slotId);
+        // A slot closes at its end, in whole minutes: seconds of validator clock skew are immaterial.
+        // slither-disable-next-line timestamp
         if (block.timestamp >= uint256(s.start) + s.duration) revert SlotClosed(slotId);
         if (s.booked >= s.capacity) revert SlotFull(slotId);
         s.booked += 1;
-        ledger.reserve(s.site, s.vaccineType);
         id = ++bookingCount;
         _bookings[id] = Booking(msg.sender, slotId, BookingStatus.Booked);
         emit Booked(id, slotId, msg.sender, person);
+        // Last (checks-effects-interactions): the ledger refuses with StockReserved when every
+        // dose is held back, and its revert undoes the booking above.
+        ledger.reserve(s.site, s.vaccineType);
     }
 
     /// @notice Cancels a booking, freeing its place and its dose. By the booker, or by the
@@ -126,10 +132,11 @@ contract Appointments is IAppointments {
         Booking storage b = _requireActive(bookingId);
         Slot storage s = _slots[b.slot];
         if (b.booker != msg.sender && !_actsFor(msg.sender, s.site)) revert NotBooker(msg.sender, bookingId);
+        // Effects, then the ledger (checks-effects-interactions); this order is also the cheapest.
+        emit BookingCancelled(bookingId, msg.sender);
         b.status = BookingStatus.Cancelled;
         s.booked -= 1;
         ledger.unreserve(s.site, s.vaccineType);
-        emit BookingCancelled(bookingId, msg.sender);
     }
 
     /// @notice Marks a booking missed once its slot is over, freeing its dose. Only the slot's clinic.
@@ -137,10 +144,12 @@ contract Appointments is IAppointments {
         Booking storage b = _requireActive(bookingId);
         Slot storage s = _slots[b.slot];
         _requireSiteStaff(s.site);
+        // Missed is marked after the slot's end, in whole minutes: seconds of skew are immaterial.
+        // slither-disable-next-line timestamp
         if (block.timestamp < uint256(s.start) + s.duration) revert SlotNotOver(b.slot);
         b.status = BookingStatus.Missed;
-        ledger.unreserve(s.site, s.vaccineType);
         emit BookingMissed(bookingId);
+        ledger.unreserve(s.site, s.vaccineType);
     }
 
     /// @inheritdoc IAppointments
@@ -165,10 +174,12 @@ contract Appointments is IAppointments {
         return _bookings[id];
     }
 
-    /// @dev True when `account` is staff of `site`; false (not a revert) for anyone else.
+    /// @dev True when `account` is clinic staff of `site`; false (not a revert) for anyone else.
     function _actsFor(address account, uint32 site) internal view returns (bool) {
-        try ledger.custodianFacility(account) returns (uint32 facility, FacilityRegistry.FacilityKind) {
-            return facility == site;
+        try ledger.custodianFacility(account) returns (uint32 facility, FacilityRegistry.FacilityKind kind) {
+            // A slot's site is always a clinic, so the kind is implied today; checked so that
+            // this stays true of the code and not only of how slots happen to be made.
+            return facility == site && kind == FacilityRegistry.FacilityKind.Clinic;
         } catch {
             return false;
         }

@@ -241,6 +241,8 @@ contract ColdChainLog {
     /// Hashes.commutativeKeccak256 (the smaller hash first), an odd node at the end of a level
     /// carried up unchanged, one leaf its own root.
     function _headersRoot(BatchHeader[] calldata batches) private pure returns (bytes32 root, bool valuesOk) {
+        // For gas (above); tests/contracts/test_cold_chain_log.py checks it against oracle/merkle.py.
+        // slither-disable-next-line assembly
         assembly ("memory-safe") {
             let n := batches.length
             // Past the free memory pointer, used and left (not allocated): n nodes, then one header.
@@ -312,6 +314,8 @@ contract ColdChainLog {
     /// header is eight static words, so its calldata is its ABI encoding once every narrow field
     /// is checked to be clean (as the ABI decoder would, with the same empty revert).
     function _headerLeaf(BatchHeader calldata header) private pure returns (bytes32 leaf) {
+        // For gas (above); tests/contracts/test_cold_chain_log.py checks it against abi.encode.
+        // slither-disable-next-line assembly
         assembly ("memory-safe") {
             let dirty := gt(calldataload(add(header, 0x20)), 0xffffffff)
             dirty := or(dirty, gt(calldataload(add(header, 0x40)), 0xffffffffffffffff))

@@ -78,7 +78,7 @@ abstract contract Custody is LotRegistry {
     event ExcursionEnded(uint32 indexed equipment, bytes32 excursionRef);
     event StockReleased(uint32 indexed equipment, uint32 indexed lot, uint64 quantity);
     event ShipmentReleased(uint64 indexed shipment);
-    event AppointmentsSet(address appointments);
+    event AppointmentsSet(address indexed appointments);
 
     error NotHeld(uint32 lot, uint32 equipment);
     error InsufficientStock(uint32 lot, uint32 equipment, uint64 available);
@@ -217,7 +217,7 @@ abstract contract Custody is LotRegistry {
         Equipment storage e = _requireEquipment(equipment);
         if (e.kind == EquipmentKind.Vehicle) revert InvalidEquipmentKind();
         if (lots.length != e.openItems) revert QuarantineListMismatch(equipment, e.openItems, lots.length);
-        uint32 previous;
+        uint32 previous = 0; // lot ids count from 1, so the first must be above 0
         for (uint256 i; i < lots.length; ++i) {
             uint32 lot = lots[i];
             if (lot <= previous) revert QuarantineListUnsorted(i);
@@ -245,7 +245,7 @@ abstract contract Custody is LotRegistry {
         Equipment storage v = _requireEquipment(vehicle);
         if (v.kind != EquipmentKind.Vehicle) revert NotAVehicle(vehicle);
         if (shipments.length != v.openItems) revert QuarantineListMismatch(vehicle, v.openItems, shipments.length);
-        uint64 previous;
+        uint64 previous = 0; // shipment ids count from 1, so the first must be above 0
         for (uint256 i; i < shipments.length; ++i) {
             uint64 id = shipments[i];
             if (id <= previous) revert QuarantineListUnsorted(i);

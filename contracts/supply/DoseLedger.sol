@@ -97,6 +97,9 @@ abstract contract DoseLedger is Custody {
         if (booking == 0) {
             _takeSiteStock(m.facility, l.vaccineType, 1, false);
         } else {
+            // `appointments` is our Appointments, wired once by the admin; complete() calls nothing
+            // back, and the reservation can only be taken after it names the booked type.
+            // slither-disable-next-line reentrancy-benign,reentrancy-events
             bytes8 booked = IAppointments(appointments).complete(booking, m.facility);
             if (booked != l.vaccineType) revert BookingTypeMismatch(booking, booked, l.vaccineType);
             _takeReservedSiteStock(m.facility, l.vaccineType);

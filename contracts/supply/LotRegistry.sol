@@ -127,6 +127,8 @@ abstract contract LotRegistry is FacilityRegistry {
         if (m.facility != p.manufacturer) revert WrongFacility(msg.sender, p.manufacturer);
         if (!_facilities[p.manufacturer].active) revert FacilityInactive(p.manufacturer);
         if (lotNumber == bytes32(0)) revert InvalidLotNumber();
+        // Expiry is months away: a validator's seconds of clock skew cannot change the answer.
+        // slither-disable-next-line timestamp
         if (expiry <= block.timestamp) revert InvalidExpiry(expiry);
         if (doses == 0) revert ZeroQuantity();
         if (doses % p.dosesPerUnit != 0) revert NotWholeUnits(doses, p.dosesPerUnit);
@@ -199,6 +201,8 @@ abstract contract LotRegistry is FacilityRegistry {
             if (l.status == LotStatus.None) revert UnknownLot(id);
             revert LotNotReleased(id);
         }
+        // Expiry is a date: a validator's seconds of clock skew around it are immaterial.
+        // slither-disable-next-line timestamp
         if (block.timestamp > l.expiry) revert LotExpired(id, l.expiry);
     }
 }

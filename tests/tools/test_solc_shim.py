@@ -69,6 +69,33 @@ def test_combined_json_for_slither(sources: Path) -> None:
     assert result["version"].startswith("0.8.28")
 
 
+def test_combined_json_as_slither_sends_it_with_a_remapping(sources: Path) -> None:
+    """Slither's single-file mode (`slither contracts/X.sol`, slither.config.json's solc_remaps and
+    solc_args): the remapping comes first as a bare argument, then the file, the fields, the
+    compiler settings and crytic-compile's own --allow-paths."""
+    (sources / "Remapped.sol").write_text(MAIN.replace('"lib/Twice.sol"', '"@twice/Twice.sol"'))
+    fields = "abi,ast,bin,bin-runtime,srcmap,srcmap-runtime,userdoc,devdoc,hashes"
+    out = solc(
+        "@twice=lib",
+        "Remapped.sol",
+        "--combined-json",
+        fields,
+        "--evm-version",
+        "shanghai",
+        "--optimize",
+        "--optimize-runs",
+        "200",
+        "--allow-paths",
+        f".,{sources}",
+        cwd=sources,
+    )
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert set(result["contracts"]) == {"Remapped.sol:Main", "lib/Twice.sol:Twice"}
+    assert result["contracts"]["Remapped.sol:Main"]["hashes"] == {"run(uint256)": "a444f5e9"}
+    assert result["sourceList"] == ["Remapped.sol", "lib/Twice.sol"]
+
+
 def test_unknown_option_is_refused() -> None:
     out = solc("--gas")
     assert out.returncode != 0
