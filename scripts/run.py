@@ -20,9 +20,10 @@ from brownie import network
 from brownie._config import CONFIG
 from brownie.network.contract import ContractConstructor, ContractTx
 
+from chain.client import connect
 from chain.dev import DEV_HARDFORK
 from devnet.ports import free_port
-from scripts.brownie_fixes import tolerate_receipt_lag
+from scripts.brownie_fixes import no_deployment_database, tolerate_receipt_lag
 
 ROOT = Path(__file__).resolve().parent.parent
 RPC_NETWORK = "vaxledger-rpc"
@@ -37,7 +38,16 @@ def open_session(*, port: int | None = None, rpc_url: str | None = None, verbose
     project.load_config()
     project._add_to_main_namespace()  # what `brownie run` does: `from brownie import VaccineLedger`
     if rpc_url:
-        CONFIG.networks[RPC_NETWORK] = {"id": RPC_NETWORK, "name": "vaxledger JSON-RPC", "host": rpc_url}
+        no_deployment_database()
+        # Brownie files a live network's deployments under build/deployments/<chainid> and refuses to connect
+        # to one whose chain id it is not told.
+        chain_id = connect(rpc_url).eth.chain_id
+        CONFIG.networks[RPC_NETWORK] = {
+            "id": RPC_NETWORK,
+            "name": "vaxledger JSON-RPC",
+            "host": rpc_url,
+            "chainid": str(chain_id),
+        }
         network.connect(RPC_NETWORK)
     else:
         CONFIG.networks["development"]["cmd_settings"]["port"] = port or free_port()

@@ -145,19 +145,23 @@ class Stack:
 
 
 @contextmanager
-def running_stack(workdir: Path, **overrides: Any) -> Iterator[Stack]:
+def running_stack(workdir: Path, *, node: AnvilNode | None = None, **overrides: Any) -> Iterator[Stack]:
+    """`node`: a running chain node of the caller's (who stops it) instead of a fresh Anvil; `overrides` are
+    backend settings (rpc_url among them, to reach the node through something else)."""
     oracle = FakeOracle()
-    node = AnvilNode().start()
+    own = node is None
+    chain = AnvilNode().start() if node is None else node
     try:
-        deploy_platform(node.url, workdir / "manifest.json")
-        settings = settings_for(node.url, workdir, oracle.url, **overrides)
+        deploy_platform(chain.url, workdir / "manifest.json")
+        settings = settings_for(chain.url, workdir, oracle.url, **overrides)
         rt = Runtime(settings)
         with TestClient(create_app(settings, rt)) as client:
-            stack = Stack(node, rt, client, oracle, workdir)
+            stack = Stack(chain, rt, client, oracle, workdir)
             build_district(stack)
             yield stack
     finally:
-        node.stop()
+        if own:
+            chain.stop()
         oracle.close()
 
 

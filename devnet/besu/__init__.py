@@ -1,0 +1,1 @@
+"""The production chain: a Besu QBFT network of the district's organisations (`python -m devnet.besu`)."""
