@@ -34,6 +34,9 @@ class OracleSettings(BaseSettings):
     """Force the PoA extra-data middleware on or off; unset detects it."""
     confirmations: int = Field(0, ge=0)
     """Blocks on top of a transaction's block before a batch counts as confirmed (QBFT is final at 0)."""
+    receipt_timeout_s: float = Field(60, gt=0)
+    """How long a sent transaction may stay unmined before its same bytes are sent again (a node that
+    restarted has forgotten its pool)."""
 
     # local state
     store: Path = Path("var/oracle/oracle.db")

@@ -186,7 +186,13 @@ class Daemon:
         manifest = manifest_mod.load(s.manifest)
         w3 = connect(s.rpc_url, poa=s.poa)
         contracts = contracts_from_manifest(w3, manifest)
-        sender = TxSender(w3, s.account(manifest.chain_id), errors=errors_from_manifest(manifest))
+        sender = TxSender(
+            w3,
+            s.account(manifest.chain_id),
+            errors=errors_from_manifest(manifest),
+            confirmations=s.confirmations,
+            receipt_timeout_s=s.receipt_timeout_s,
+        )
         ledger, cold_chain = contracts["VaccineLedger"], contracts["ColdChainLog"]
         holdings = Holdings(w3, ledger, manifest.start_block)
         holdings.sync()  # index the chain's history now, not in the middle of the first excursion

@@ -39,6 +39,9 @@ class BackendSettings(BaseSettings):
     """Force the PoA extra-data middleware on or off; unset detects it."""
     confirmations: int = Field(0, ge=0)
     """Blocks on top before a write counts as done and before the indexer reads a block (QBFT is final at 0)."""
+    receipt_timeout_s: float = Field(60, gt=0)
+    """How long a sent transaction may stay unmined before its same bytes are sent again (a node that
+    restarted has forgotten its pool)."""
     admin_key: SecretStr | None = None
     """The platform operator's key (registers facilities, admits facility wallets). Unset: Anvil's account 0,
     on the development chain only."""

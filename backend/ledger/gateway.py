@@ -40,6 +40,7 @@ class Ledger:
         self.errors: ErrorTable = errors_from_manifest(self.manifest)
         self.chain_id = self.manifest.chain_id
         self.confirmations = settings.confirmations
+        self.receipt_timeout_s = settings.receipt_timeout_s
         self.admin = settings.platform_account("admin", self.chain_id)
         self.regulator = settings.platform_account("regulator", self.chain_id)
         self.fees = FeeQuote(self.w3)
@@ -57,6 +58,7 @@ class Ledger:
                     chain_id=self.chain_id,
                     errors=self.errors,
                     confirmations=self.confirmations,
+                    receipt_timeout_s=self.receipt_timeout_s,
                     fees=self.fees,
                     shared_lock=self.shared_lock,
                 )
