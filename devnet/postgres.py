@@ -53,13 +53,17 @@ def running_postgres() -> Iterator[str]:
     port = free_port()
     try:
         subprocess.run(
-            _as_server_user([str(bin_dir / "initdb"), "-D", str(data), "-U", "vaxledger", "--auth=trust", "-E", "UTF8"]),
+            _as_server_user(
+                [str(bin_dir / "initdb"), "-D", str(data), "-U", "vaxledger", "--auth=trust", "-E", "UTF8"]
+            ),
             check=True,
             capture_output=True,
         )
         options = f"-h {HOST} -p {port} -k {sockets} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         subprocess.run(
-            _as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"]),
+            _as_server_user(
+                [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"]
+            ),
             check=True,
             capture_output=True,
         )
