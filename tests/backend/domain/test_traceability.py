@@ -10,8 +10,9 @@ from datetime import date
 
 import pytest
 from eth_utils import keccak
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from hypothesis.core import given  # not the chain-isolating wrapper pytest-brownie puts on hypothesis.given
 
 from backend.domain.traceability import (
     REASONS,

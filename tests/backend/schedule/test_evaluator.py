@@ -11,8 +11,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import settings
 from hypothesis import strategies as st
+from hypothesis.core import given  # not the chain-isolating wrapper pytest-brownie puts on hypothesis.given
 
 from backend.schedule.editions import VACCINE_CODES, Edition, edition_for, editions
 from backend.schedule.evaluator import (
