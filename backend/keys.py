@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from backend.db.models.offchain import AefiReport, AppSecret, Person, User, Wallet
+from backend.db.models.verification import ConsentGrant, VerifierKey
 from backend.runtime import Runtime
 
 # (model, primary key attribute, sealed columns): each column's context is "<table>.<column>:<pk>"
@@ -17,6 +18,8 @@ SEALED: list[tuple[Any, str, tuple[str, ...]]] = [
     (User, "id", ("login_enc", "display_name_enc")),
     (Person, "id", ("name_enc", "birth_date_enc", "sex_enc", "id_number_enc", "phone_enc")),
     (AefiReport, "id", ("body_enc",)),
+    (ConsentGrant, "id", ("token_enc",)),
+    (VerifierKey, "id", ("key_enc",)),
 ]
 
 

@@ -29,7 +29,8 @@ def get_session(rt: RuntimeDep) -> Iterator[Session]:
         yield s
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# "function": committed before the response is sent, so a client that has its answer reads its own write.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_user(

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from backend.db.models import chainview as cv
 from backend.db.models.offchain import Guardianship, Notification, Person
 from backend.indexer.decode import BatchHeader, Event
+from backend.verification.recalls import revoke_for_recall
 from chain.encoding import from_fixed
 from chain.enums import EquipmentKind, FacilityKind, WriteOffReason
 
@@ -150,6 +151,7 @@ class Projector:
             return
         lot.status, lot.recalled_at, lot.recall_notice_hash = "recalled", at, e.args["noticeHash"]
         _notify_recall(s, lot, at)
+        revoke_for_recall(s, lot.id, at)
 
     # --- custody -------------------------------------------------------------------------------------------
 

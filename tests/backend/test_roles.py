@@ -22,7 +22,7 @@ RULES: list[tuple[str, str, set[str]]] = [
     ("GET", r"^/v1/me$", SIGNED_IN),
     ("*", r"^/v1/me/", {"citizen"}),
     ("*", r"^/v1/appointments", {"citizen"}),
-    ("GET", r"^/v1/(sites|products|lots)", PUBLIC),
+    ("GET", r"^/v1/(sites|products|lots|facilities)", PUBLIC),
     ("POST", r"^/v1/staff/lots$", {"manufacturer"}),
     ("*", r"^/v1/staff/(equipment|stock|shipments)$|^/v1/staff/stock/", STAFF),
     ("*", r"^/v1/staff/shipments/\{shipment_id\}/", {"clinic", "warehouse", "cdc"}),
@@ -31,6 +31,11 @@ RULES: list[tuple[str, str, set[str]]] = [
     ("POST", r"^/v1/regulator/lots/\{lot_id\}/recall$", {"regulator", "manufacturer"}),
     ("*", r"^/v1/regulator/", {"regulator"}),
     ("*", r"^/v1/admin/", {"admin"}),
+    ("GET", r"^/v1/schools$", SIGNED_IN),
+    ("GET", r"^/v1/verify/(keys|revocations)$", PUBLIC),
+    ("*", r"^/v1/verify", {"school"}),
+    ("*", r"^/v1/school/", {"school"}),
+    ("GET", r"^/v1/staff/referrals$", {"clinic"}),
 ]
 
 

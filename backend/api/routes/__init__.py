@@ -1,6 +1,20 @@
 """One module per resource; ROUTERS is what the app mounts."""
 
-from backend.api.routes import admin, appointments, auth, cdc, lots, me, ops, regulator, sites, staff
+from backend.api.routes import (
+    admin,
+    appointments,
+    auth,
+    cdc,
+    facilities,
+    lots,
+    me,
+    ops,
+    regulator,
+    sites,
+    staff,
+    verification,
+    web,
+)
 
 ROUTERS = [
     ops.router,
@@ -9,8 +23,11 @@ ROUTERS = [
     sites.router,
     appointments.router,
     lots.router,
+    facilities.router,
     staff.router,
     cdc.router,
     regulator.router,
     admin.router,
+    verification.router,
+    web.router,
 ]
