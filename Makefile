@@ -11,9 +11,9 @@ SOLC_VERSION := 0.8.28
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 
-.PHONY: setup up test lint bench-gas bench-oracle bench-api constraints clean clean-state
+.PHONY: setup up test lint slither bench-gas bench-oracle bench-api bench-faults bench-verify constraints clean clean-state
 
-setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION)
+setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) frontend/dist/index.html
 
 $(VENV)/.installed: requirements/brownie.txt requirements/app.txt requirements/dev.txt requirements/no-deps.txt requirements/constraints.txt requirements/system.txt
 	tools/setup-system.sh
@@ -31,15 +31,27 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 .solcx/solc-v$(SOLC_VERSION): node_modules/.installed tools/solc/solc-shim.js tools/solc/install.sh
 	tools/solc/install.sh
 
+# The web frontend's static assets, served by the backend at / (rebuilt when a source changes).
+frontend/dist/index.html: node_modules/.installed frontend/build.mjs frontend/index.html $(shell find frontend/src -type f)
+	node frontend/build.mjs
+
 up: setup
 	$(BIN)/python -m launcher
 
 test: setup
 	$(BIN)/python -m pytest
 
-lint: setup
+lint: setup slither
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Static analysis of the contracts (settings: slither.config.json; every finding's triage:
+# contracts/SECURITY.md). Slither reads Brownie's build, so compile first; it fails on any High or
+# Medium finding. `--all`: an incremental build can leave stale artifacts that Slither refuses.
+# Slither never compiles by itself: the venv's `solc` is solc-select's, which downloads.
+slither: setup
+	$(BIN)/brownie compile --all
+	$(BIN)/slither .
 
 bench-gas: setup
 	$(BIN)/python -m scripts.run bench.gas
@@ -50,6 +62,12 @@ bench-oracle: setup
 bench-api: setup
 	$(BIN)/python -m bench.api
 
+bench-faults: setup
+	$(BIN)/python -m bench.faults
+
+bench-verify: setup
+	$(BIN)/python -m bench.verify
+
 constraints: $(VENV)/.installed
 	$(BIN)/python tools/constraints.py
 
@@ -57,4 +75,4 @@ clean-state:
 	rm -rf var
 
 clean: clean-state
-	rm -rf $(VENV) node_modules .solcx build reports
+	rm -rf $(VENV) node_modules .solcx build reports frontend/dist

@@ -127,4 +127,5 @@ def describe(made: list[DemoAccount]) -> str:
     lines = [f"    {a.login:<14} {a.role:<13} {a.what}" for a in shown]
     clinics = sum(1 for a in made if a.role == "clinic")
     lines.append(f"    ... and clinic<N> for each of the {clinics} sites; every password: {DEMO_PASSWORD}")
+    lines.append("    each role's pages are at the web address above; the citizen's are made for a phone")
     return "\n".join(lines)

@@ -47,8 +47,9 @@ class Backend:
 
     def start(self) -> None:
         if not port_is_free(self.port):
-            raise SystemExit(f"port {self.port} for the backend is already in use: stop what holds it, or set "
-                             "VAXLEDGER_BACKEND_PORT")
+            raise SystemExit(
+                f"port {self.port} for the backend is already in use: stop what holds it, or set VAXLEDGER_BACKEND_PORT"
+            )
         demo = subprocess.run(
             [sys.executable, "-m", "backend", "demo"], cwd=ROOT, env=self.env, capture_output=True, text=True
         )
@@ -59,7 +60,11 @@ class Backend:
         self.accounts = demo.stdout.strip()
         log_file = open(self.dir / "backend.log", "ab")  # noqa: SIM115 (lives as long as the process)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "backend", "serve"], cwd=ROOT, env=self.env, stdout=log_file, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "backend", "serve"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
         )
         self._wait_ready()
 
@@ -98,6 +103,7 @@ class Backend:
 
     def describe(self) -> str:
         return (
-            f"  backend   http://127.0.0.1:{self.port} (API docs http://127.0.0.1:{self.port}/docs), "
-            f"log {self.dir / 'backend.log'}\n{self.accounts}"
+            f"  web       open http://127.0.0.1:{self.port}/ and sign in with a demo account below "
+            f"(打开网页，用下面的演示账号登录)\n"
+            f"  backend   API docs http://127.0.0.1:{self.port}/docs, log {self.dir / 'backend.log'}\n{self.accounts}"
         )

@@ -137,8 +137,11 @@ def test_up_deploys_seeds_and_resumes_after_restart(tmp_path: Path, small_distri
         # an alarm through it (the oracle's token is shared)
         assert "demo accounts" in output and "vaxledger-demo-1" in output
         cdc = first.login("cdc")
-        quarantined_lots = {q["lot_id"] for q in first.api("GET", "/v1/cdc/quarantine", token=cdc)["stock"]
-                            if q["equipment_id"] == frozen}
+        quarantined_lots = {
+            q["lot_id"]
+            for q in first.api("GET", "/v1/cdc/quarantine", token=cdc)["stock"]
+            if q["equipment_id"] == frozen
+        }
         assert quarantined_lots == {e["args"]["lot"] for e in quarantined}
         alarm = next(a for a in first.api("GET", "/v1/cdc/alarms?state=unacked", token=cdc))
         first.api("POST", f"/v1/cdc/alarms/{alarm['alarm_id']}/ack", {"comment": "checked on site"}, token=cdc)
