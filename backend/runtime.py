@@ -5,7 +5,6 @@ the oracle client and the metrics. `Runtime.start()` migrates the database and s
 from __future__ import annotations
 
 import logging
-import time
 
 from backend.core.config import BackendSettings
 from backend.core.envelope import Keyring
@@ -14,7 +13,7 @@ from backend.core.secrets import INDEX_KEY, TOKEN_KEY, load_or_create
 from backend.core.throttle import LoginThrottle
 from backend.core.tokens import TokenSigner
 from backend.db.engine import Database
-from backend.db.models.chainview import ChainCursor
+from backend.indexer.cursor import CursorWatcher
 from backend.indexer.follower import Indexer
 from backend.ledger.gateway import LedgerProvider
 from backend.ledger.wallets import Wallets
@@ -27,8 +26,8 @@ from chain.manifest import load as load_manifest
 
 log = logging.getLogger(__name__)
 
-CURSOR_POLL_S = 0.01
-"""How often a process without the indexer looks at the cursor while a request waits for its block."""
+CURSOR_MAX_AGE_S = 0.05
+"""A process without the indexer keys its cached answers by a cursor read at most this long ago."""
 
 
 class Runtime:
@@ -52,6 +51,7 @@ class Runtime:
         token = settings.oracle_api_token.get_secret_value() if settings.oracle_api_token else None
         self.oracle = OracleClient(settings.oracle_url, settings.oracle_timeout_s, token)
         self.writer = ChainWriter(self)
+        self.cursor = CursorWatcher(self.db)
         self.tokens: TokenSigner | None = None
         self.index_key = b""
         self._started = False
@@ -87,20 +87,13 @@ class Runtime:
         """The last block the database has all events of (from this process's indexer, or the cursor)."""
         if self.settings.indexer:
             return self.indexer.block
-        with self.db.sessions() as s:
-            cursor = s.get(ChainCursor, 1)
-            return -1 if cursor is None else cursor.block
+        return self.cursor.block(max_age_s=CURSOR_MAX_AGE_S)
 
     def wait_indexed(self, block: int, timeout: float) -> bool:
         """Waits until the database has `block`'s events: read-your-writes for a request."""
         if self.settings.indexer:
             return self.indexer.wait_for(block, timeout)
-        deadline = time.monotonic() + timeout
-        while self.indexed_block() < block:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(CURSOR_POLL_S)
-        return True
+        return self.cursor.wait_for(block, timeout)
 
     @property
     def signer(self) -> TokenSigner:

@@ -48,7 +48,7 @@ TARGETS = {"doses_per_s": 100, "provenance_p99_ms": 100, "sites_rps": 1_000}
 WORKERS = 2
 """API processes (`python -m backend serve` keeps the indexer in its parent process)."""
 CLINICS = 8
-THREADS = 16
+THREADS = 32
 PROBE_S = 10
 PASSWORD = "bench-pass-1"
 DOSES_PER_CLINIC = 20_000
@@ -117,7 +117,11 @@ class Server:
 
     def stop(self) -> None:
         self.process.terminate()
-        self.process.wait(timeout=30)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a request still waiting on the chain holds the graceful stop up
+            self.process.kill()
+            self.process.wait(timeout=10)
         self.log.close()
 
 

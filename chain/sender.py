@@ -10,7 +10,8 @@ Semantics, in short:
   process) reads `eth_getTransactionCount(address, "pending")`; later sends
   count up locally, so threads can send concurrently. Processes that share a
   key pass `shared_lock` (e.g. `chain.locks.FileLocks`): each send then holds
-  it while it reads the node's count, signs and broadcasts. A node answer of "nonce
+  it while it takes the larger of the node's count and the note the last
+  holder left, signs and broadcasts. A node answer of "nonce
   too low" / "replacement transaction underpriced" re-reads the count and
   re-signs; "already known" means our own signed transaction is in the pool.
   Any failure after a nonce was taken makes the next send re-read the count, so
@@ -53,6 +54,7 @@ from web3.exceptions import TransactionNotFound
 from web3.types import TxReceipt
 
 from chain.errors import ChainRevert, ChainUnavailable, ErrorTable, RpcError, TxRejected, as_revert
+from chain.locks import NonceNote
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +153,7 @@ class TxSender:
         poll_s: float = 0.05,
         errors: ErrorTable | None = None,
         fees: FeeQuote | None = None,
-        shared_lock: Callable[[str], AbstractContextManager[Any]] | None = None,
+        shared_lock: Callable[[str], AbstractContextManager[NonceNote]] | None = None,
     ) -> None:
         self.w3 = w3
         self._account = account
@@ -193,15 +195,18 @@ class TxSender:
         signed transaction before it is broadcast (a caller that records the hash first can always tell,
         after a crash, whether its intent reached the chain)."""
         tx = self._prepare(call, value=value, gas=gas)
-        with self._lock, (self._shared_lock or _no_lock)(self.address):
+        with self._lock, (self._shared_lock or _no_lock)(self.address) as note:
             if self._shared_lock is not None:
-                self._nonce = None  # other processes send from this key too: the node's count is the truth
+                # other processes send from this key too: the node's count, or what the last of them left
+                self._nonce = max(self._pending_count(), note.get() or 0)
             try:
                 pending = self._broadcast_new(tx, on_signed)
             except BaseException:
                 self._nonce = None  # the node may not have this nonce: re-read rather than leave a gap
+                note.set(None)
                 raise
             self._nonce = pending.nonce + 1
+            note.set(self._nonce)
         log.info("sent %s nonce %d from %s", pending.hash, pending.nonce, self.address)
         return pending
 
@@ -311,7 +316,8 @@ class TxSender:
 
     def _pending_count(self) -> int:
         return self._retrying(
-            lambda: self.w3.eth.get_transaction_count(self.address, "pending"), "reading the account nonce"
+            lambda: int(self._raw("eth_getTransactionCount", [self.address, "pending"]), 16),
+            "reading the account nonce",
         )
 
     def _sign(self, tx: dict[str, Any], nonce: int) -> PendingTx:
@@ -519,8 +525,8 @@ class SenderPool:
 
 
 @contextmanager
-def _no_lock(_: str) -> Iterator[None]:
-    yield
+def _no_lock(_: str) -> Iterator[NonceNote]:
+    yield NonceNote()
 
 
 def _reason(exc: BaseException) -> str:

@@ -77,7 +77,9 @@ class BackendSettings(BaseSettings):
     # indexer
     indexer: bool = True
     """Run the chain indexer in this process (exactly one process per database does; `serve` decides)."""
-    indexer_poll_s: float = Field(0.2, gt=0)
+    indexer_poll_s: float = Field(0.05, gt=0)
+    """Between looks at the chain head when idle (writes in this process wake it at once; other workers'
+    writes are seen at the next look)."""
     indexer_chunk_blocks: int = Field(2_000, ge=1)
     write_wait_indexed_s: float = Field(10, ge=0)
     """After a write is mined, how long a request waits for the indexer to reach its block (read-your-writes)."""

@@ -34,20 +34,32 @@ def parse_code(raw: str) -> UnitCode:
         raise ApiError(422, f"code_{exc.reason}", exc.message_en, exc.message_zh) from exc
 
 
-def _product_of(s: Session, code: UnitCode) -> int | None:
+# What a code names never changes once registered on a deployment (a GTIN's product, a product's batch):
+# found answers are kept for the process's life, so a busy clinic's scans do not ask the database each time.
+_known_products: dict[tuple[str, CodeKind, str], int] = {}
+_known_lots: dict[tuple[str, int, str], int] = {}
+
+
+def _product_of(s: Session, deployment: str, code: UnitCode) -> int | None:
     if code.kind is CodeKind.GS1:
         column, value = ProductMeta.gtin, code.gtin
     elif code.kind is CodeKind.CN_TRACE:
         column, value = ProductMeta.trace_prefix, code.product_code
     else:
         return None  # the old supervision code does not say its product
-    return s.scalars(select(ProductMeta.product_id).where(column == value)).first()
+    assert value is not None
+    known = _known_products.get((deployment, code.kind, value))
+    if known is None:
+        known = s.scalars(select(ProductMeta.product_id).where(column == value)).first()
+        if known is not None:
+            _known_products[(deployment, code.kind, value)] = known
+    return known
 
 
-def resolve_lot(s: Session, code: UnitCode, facility_id: int, lot_id: int | None) -> int:
+def resolve_lot(s: Session, deployment: str, code: UnitCode, facility_id: int, lot_id: int | None) -> int:
     """The lot of the scanned unit: from the code (GS1 carries the batch), else the lot given, else the
-    only lot of the product the clinic holds."""
-    product_id = _product_of(s, code)
+    only lot of the product the clinic holds. `deployment`: the ledger's address, which the caches key by."""
+    product_id = _product_of(s, deployment, code)
     if lot_id is not None:
         lot = s.get(cv.Lot, lot_id)
         if lot is None:
@@ -68,9 +80,14 @@ def resolve_lot(s: Session, code: UnitCode, facility_id: int, lot_id: int | None
             "无法从追溯码识别产品，请手动选择批次",
         )
     if code.batch:
-        found = s.scalars(
-            select(cv.Lot.id).where(cv.Lot.product_id == product_id, cv.Lot.lot_number == code.batch)
-        ).first()
+        found = (
+            _known_lots.get((product_id, code.batch))
+            or s.scalars(
+                select(cv.Lot.id).where(cv.Lot.product_id == product_id, cv.Lot.lot_number == code.batch)
+            ).first()
+        )
+        if found is not None:
+            _known_lots[(product_id, code.batch)] = found
         if found is None:
             raise ApiError(
                 404,
@@ -125,7 +142,7 @@ def record_dose(rt: Runtime, s: Session, user: User, body: Any) -> dict[str, Any
     facility = user.facility_id
     assert facility is not None
     person, booking_id = _recipient(s, user, body)
-    lot_id = resolve_lot(s, code, facility, body.lot_id)
+    lot_id = resolve_lot(s, rt.ledgers.get().ledger.address, code, facility, body.lot_id)
     equipment = choose_equipment(s, facility, lot_id, body.equipment_id)
     digest = unit_hash(code)
     account = facility_account(rt, s, facility)

@@ -1,10 +1,11 @@
 """Where an API call becomes a transaction: every write a user asks for goes through `ChainWriter.send`.
 
-1. An audit row is committed as "pending" (who, which facility, what, on what) before anything is sent.
-2. The sender estimates first: a refusal there (a named contract error) means nothing was signed or sent;
-   the row becomes "refused" and the caller gets the refusal in words (ledger/reasons.py).
-3. The transaction is signed with the actor's custodial key and sent; the row gets its hash.
-4. When mined, the row becomes "done" with its block (or "refused" if it reverted in its block), and the
+1. The sender estimates first: a refusal there (a named contract error) means nothing was signed or sent;
+   an audit row (who, which facility, what, on what) is committed as "refused" and the caller gets the
+   refusal in words (ledger/reasons.py).
+2. The transaction is signed with the actor's custodial key; before it is broadcast, the audit row is
+   committed as "pending" with its hash, so that after a crash the chain can always be asked about it.
+3. When mined, the row becomes "done" with its block (or "refused" if it reverted in its block), and the
    request waits briefly for the indexer to reach that block, so the caller reads its own write.
 
 A node that stops answering after the transaction may have left leaves the row "pending" with the hash:
@@ -129,7 +130,7 @@ class ChainWriter:
     ) -> tuple[Ledger, TxReceipt]:
         """Sends `build(ledger)` (a contract function call) signed by `account`; returns the receipt.
 
-        Under an idempotency key (the request's Idempotency-Key header, see `idempotent`), a write already
+        Under an idempotency key (the request's Idempotency-Key header: `idempotency`), a write already
         done answers with its receipt instead of being sent again, and one whose outcome is still unknown
         is looked up on chain first: a client retrying after a timeout or a crash never writes twice."""
         try:
@@ -137,28 +138,34 @@ class ChainWriter:
         except ChainUnavailable as exc:
             raise chain_unavailable(str(exc)) from exc
         key = _next_key(action) if actor.user_id else None
-        entry_id = None
+        entry_id: int | None = None
         if key is not None:
             replayed, entry_id = self._replay(ledger, actor, key)
             if replayed is not None:
                 return ledger, replayed
-        if entry_id is None:
-            entry_id = self._audit(actor, action, target, key)
+
+        def record(status: str, tx_hash: str | None = None, detail: str | None = None) -> None:
+            # The row is written when there is something to say: signed (its hash, before the broadcast, so
+            # after a crash the chain can be asked), or refused or failed before anything was signed.
+            nonlocal entry_id
+            if entry_id is None:
+                entry_id = self._audit(actor, action, target, key, status=status, tx_hash=tx_hash, detail=detail)
+            else:
+                self._settle(entry_id, status, tx_hash=tx_hash, detail=detail)
+
         sender = ledger.sender(account)
         try:
-            # the hash is recorded before the first broadcast: after a crash, the chain can be asked
-            pending = sender.submit(
-                build(ledger), on_signed=lambda p: self._settle(entry_id, "pending", tx_hash=p.hash)
-            )
+            pending = sender.submit(build(ledger), on_signed=lambda p: record("pending", p.hash))
         except ChainRevert as revert:
-            self._settle(entry_id, "refused", detail=revert.message)
+            record("refused", detail=revert.message)
             self.rt.metrics.chain_writes.labels(action, "refused").inc()
             raise refused(revert) from revert
         except (ChainUnavailable, TxRejected) as exc:
             tx_hash = getattr(exc, "tx_hash", None)
-            self._settle(entry_id, "pending" if tx_hash else "failed", tx_hash=tx_hash, detail=str(exc))
+            record("pending" if tx_hash else "failed", tx_hash, str(exc))
             self.rt.metrics.chain_writes.labels(action, "unavailable").inc()
             raise chain_unavailable("sending") from exc
+        assert entry_id is not None  # recorded when signed
         try:
             receipt = sender.wait(pending)
         except ChainRevert as revert:
@@ -217,8 +224,18 @@ class ChainWriter:
             )
         return entry_id
 
-    def _audit(self, actor: Actor, action: str, target: str, key: str | None) -> int:
-        # Core statements on a connection of their own: three of these a write, on the hot path
+    def _audit(
+        self,
+        actor: Actor,
+        action: str,
+        target: str,
+        key: str | None,
+        *,
+        status: str,
+        tx_hash: str | None = None,
+        detail: str | None = None,
+    ) -> int:
+        # Core statements on a connection of their own: two of these a write, on the hot path
         try:
             with self.rt.db.engine.begin() as conn:
                 return conn.execute(
@@ -230,7 +247,9 @@ class ChainWriter:
                         facility_id=actor.facility_id,
                         action=action,
                         target=target[:120],
-                        status="pending",
+                        status=status,
+                        tx_hash=tx_hash,
+                        detail=detail[:500] if detail else None,
                         idempotency_key=key,
                     )
                     .returning(AuditEntry.id)
