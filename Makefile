@@ -5,6 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+FUZZ_VENV := .venv-fuzz
 SOLC_VERSION := 0.8.28
 
 # The npm-installed Anvil and the solcjs-backed solc come first for every target.
@@ -13,7 +14,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 
 .PHONY: setup up test lint slither bench-gas bench-oracle bench-api bench-faults bench-verify constraints clean clean-state
 
-setup: $(VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) frontend/dist/index.html
+setup: $(VENV)/.installed $(FUZZ_VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) frontend/dist/index.html
 
 $(VENV)/.installed: requirements/brownie.txt requirements/app.txt requirements/dev.txt requirements/no-deps.txt requirements/constraints.txt requirements/system.txt
 	tools/setup-system.sh
@@ -22,6 +23,13 @@ $(VENV)/.installed: requirements/brownie.txt requirements/app.txt requirements/d
 	$(BIN)/pip install -q -r requirements/brownie.txt
 	$(BIN)/pip install -q -r requirements/app.txt -r requirements/dev.txt -c requirements/constraints.txt
 	$(BIN)/pip install -q --no-deps -r requirements/no-deps.txt
+	touch $@
+
+# The API fuzzer in a venv of its own: schemathesis needs a newer hypothesis than Brownie pins.
+$(FUZZ_VENV)/.installed: requirements/fuzz.txt $(VENV)/.installed
+	test -x $(FUZZ_VENV)/bin/python || $(PYTHON) -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/pip install -q --upgrade pip
+	$(FUZZ_VENV)/bin/pip install -q -r requirements/fuzz.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json $(VENV)/.installed
@@ -75,4 +83,4 @@ clean-state:
 	rm -rf var
 
 clean: clean-state
-	rm -rf $(VENV) node_modules .solcx build reports frontend/dist
+	rm -rf $(VENV) $(FUZZ_VENV) node_modules .solcx build reports frontend/dist

@@ -19,6 +19,7 @@ from web3 import Web3
 
 from backend.db.models import chainview as cv
 from backend.db.models.offchain import ProductMeta, User
+from backend.domain.traceability import gtin_check_digit
 from backend.errors import ApiError, not_found
 from backend.runtime import Runtime
 from backend.services.coldchain import OracleUnavailable, TripVerdict, judge_trip
@@ -86,6 +87,8 @@ def _fixed(text: str, size: int, field: str) -> bytes:
 
 
 def register_product(rt: Runtime, s: Session, user: User, body: Any) -> dict[str, Any]:
+    _check_pack_codes(s, body.gtin, body.trace_prefix)  # before the chain write: nothing half-done after it
+
     def build(ledger: Any) -> Any:
         return ledger.ledger.functions.registerProduct(
             body.manufacturer_id,
@@ -104,8 +107,23 @@ def register_product(rt: Runtime, s: Session, user: User, body: Any) -> dict[str
     return {"product_id": product_id, "tx_hash": tx_hash(receipt)}
 
 
+def _check_pack_codes(s: Session, gtin: str | None, trace_prefix: str | None) -> None:
+    if gtin is not None and gtin_check_digit(gtin[:13]) != int(gtin[13]):
+        raise ApiError(422, "bad_gtin_check_digit", f"GTIN {gtin} fails its check digit", f"GTIN {gtin} 的校验位不正确")
+    for column, value, name in (
+        (ProductMeta.gtin, gtin, "gtin"),
+        (ProductMeta.trace_prefix, trace_prefix, "trace_prefix"),
+    ):
+        if value is not None and s.scalars(select(ProductMeta.product_id).where(column == value)).first() is not None:
+            raise ApiError(
+                409, f"{name}_taken", f"{name} {value} belongs to another product", f"{value} 已属于另一个产品"
+            )
+
+
 def register_lot(rt: Runtime, s: Session, user: User, body: Any) -> dict[str, Any]:
     expiry = int(datetime.combine(body.expiry, dtime(23, 59, 59), CHINA).timestamp())
+    if expiry <= time.time():
+        raise ApiError(422, "expired_lot", "the expiry date must be in the future", "有效期必须晚于今天")
     number = _fixed(body.lot_number, 32, "lot_number")
 
     def build(ledger: Any) -> Any:
@@ -375,6 +393,8 @@ def end_excursion(rt: Runtime, s: Session, user: User, equipment_id: int) -> dic
 
 def publish_slot(rt: Runtime, s: Session, user: User, body: Any) -> dict[str, Any]:
     start = int(body.start.timestamp())
+    if start <= time.time():
+        raise ApiError(422, "slot_in_past", "a slot must start in the future", "预约时段必须在将来")
     vaccine = _fixed(body.vaccine_type, 8, "vaccine_type")
 
     def build(ledger: Any) -> Any:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
-from web3.exceptions import TransactionNotFound
+from web3.exceptions import MismatchedABI, TransactionNotFound, Web3ValidationError
 from web3.types import TxReceipt
 
 from backend.db.models.offchain import AuditEntry, User
@@ -153,9 +153,17 @@ class ChainWriter:
             else:
                 self._settle(entry_id, status, tx_hash=tx_hash, detail=detail)
 
+        try:
+            call = build(ledger)
+        except (MismatchedABI, Web3ValidationError, OverflowError) as exc:
+            # a value the contract's types cannot hold (a date before 1970, a number past uint40): the
+            # routes bound what they can, this catches what slips through
+            raise ApiError(
+                422, "invalid_value", f"a value does not fit the ledger's fields: {exc}"[:300], "数值超出账本字段的范围"
+            ) from exc
         sender = ledger.sender(account)
         try:
-            pending = sender.submit(build(ledger), on_signed=lambda p: record("pending", p.hash))
+            pending = sender.submit(call, on_signed=lambda p: record("pending", p.hash))
         except ChainRevert as revert:
             record("refused", detail=revert.message)
             self.rt.metrics.chain_writes.labels(action, "refused").inc()

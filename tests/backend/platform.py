@@ -27,7 +27,8 @@ def gs1(gtin: str, lot_number: str, serial: str, expiry: str = "301231") -> str:
 
 
 class FakeOracle:
-    """The oracle's record endpoint, answering what a test says: a complete in-range record by default."""
+    """The oracle as the backend sees it: its record endpoint answers what a test says (a complete in-range
+    record by default); it knows no equipment or alarm otherwise, and says so as the real one does."""
 
     def __init__(self) -> None:
         self.records: dict[int, dict[str, Any]] = {}
@@ -50,8 +51,14 @@ class FakeOracle:
                         200,
                         {"equipment": int(parts[2]), "from_ms": int(q["from_ms"]), "to_ms": int(q["to_ms"]), **body},
                     )
+                elif url.path in ("/v1/equipment", "/v1/alarms"):
+                    self._send(200, [])
                 else:
-                    self._send(404, {"detail": "not found"})
+                    self._send(404, {"reason": "unknown_equipment", "detail": "no such equipment"})
+
+            def do_POST(self) -> None:
+                oracle.requests.append(self.path)
+                self._send(404, {"reason": "unknown_alarm", "detail": "no such alarm"})
 
             def _send(self, status: int, body: Any) -> None:
                 data = json.dumps(body).encode()

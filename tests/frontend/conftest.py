@@ -1,5 +1,5 @@
 """The browser suite: the frontend is built from its sources once per session, and one headless Chromium
-serves every test; each test module runs its own platform (tests/frontend/live.py) and stops it."""
+serves every test; each test module runs its own platform (tests.backend.live.py) and stops it."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, expect
 from tests.backend.stack import Stack
 from tests.frontend.browser import visit
 from tests.frontend.district import give, slot
-from tests.frontend.live import live_stack
+from tests.backend.live import live_stack
 
 PHONE = "13912345678"
 PHONE_SIZE = {"width": 390, "height": 844}

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, expect
 from tests.backend.stack import Stack
 from tests.frontend.browser import visit
 from tests.frontend.district import give, lot_number
-from tests.frontend.live import live_stack
+from tests.backend.live import live_stack
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, expect
 from tests.backend.stack import PASSWORD, Stack
 from tests.frontend.browser import visit
 from tests.frontend.district import give
-from tests.frontend.live import live_stack
+from tests.backend.live import live_stack
 
 SCHOOL_NAME = "School"  # build_district's school account
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 
 from backend.api.deps import CurrentUser, RuntimeDep, SessionDep, require
 from backend.api.errors import responses
-from backend.api.schemas import BookIn, RescheduleIn
+from backend.api.schemas import BigIdPath, BookIn, RescheduleIn
 from backend.services import booking
 from backend.services.accounts import CITIZEN
 
@@ -27,10 +27,12 @@ def mine(user: CurrentUser, rt: RuntimeDep, s: SessionDep) -> list[dict[str, Any
 
 
 @router.delete("/{booking_id}", responses=responses(404, 409, 503))
-def cancel(booking_id: int, user: CurrentUser, rt: RuntimeDep, s: SessionDep) -> dict[str, Any]:
+def cancel(booking_id: BigIdPath, user: CurrentUser, rt: RuntimeDep, s: SessionDep) -> dict[str, Any]:
     return booking.cancel(rt, s, user, booking_id)
 
 
 @router.post("/{booking_id}/reschedule", status_code=201, responses=responses(404, 409, 503))
-def reschedule(booking_id: int, body: RescheduleIn, user: CurrentUser, rt: RuntimeDep, s: SessionDep) -> dict[str, Any]:
+def reschedule(
+    booking_id: BigIdPath, body: RescheduleIn, user: CurrentUser, rt: RuntimeDep, s: SessionDep
+) -> dict[str, Any]:
     return booking.reschedule(rt, s, user, booking_id, body.slot_id)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from backend.api.deps import CurrentUser, RuntimeDep, SessionDep, require
 from backend.api.errors import responses
-from backend.api.schemas import DependentIn, KeystoreIn, MeOut, PersonOut
+from backend.api.schemas import BigIdPath, DependentIn, KeystoreIn, MeOut, PersonOut
 from backend.core.passwords import verify_password
 from backend.db.models import chainview as cv
 from backend.db.models.offchain import Notification, User
@@ -99,7 +99,7 @@ def notifications(user: CurrentUser, s: SessionDep) -> list[dict[str, Any]]:
 
 
 @router.post("/notifications/{notification_id}/read", status_code=204, dependencies=[Citizen], responses=responses(404))
-def mark_read(notification_id: int, user: CurrentUser, s: SessionDep) -> None:
+def mark_read(notification_id: BigIdPath, user: CurrentUser, s: SessionDep) -> None:
     n = s.get(Notification, notification_id)
     if n is None or n.user_id != user.id:
         raise ApiError(404, "unknown_notification", "no such notice", "没有该通知")

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from backend.api.deps import RuntimeDep, SessionDep
 from backend.api.errors import responses
+from backend.api.schemas import IdPath
 from backend.services import queries
 
 router = APIRouter(prefix="/v1/sites", tags=["sites"])
@@ -37,5 +38,5 @@ def list_sites(
 
 
 @router.get("/{site_id}/slots", summary="A site's free slots", responses=responses(404))
-def slots(site_id: int, s: SessionDep, vaccine: VaccineQuery = None) -> list[dict[str, Any]]:
+def slots(site_id: IdPath, s: SessionDep, vaccine: VaccineQuery = None) -> list[dict[str, Any]]:
     return queries.site_slots(s, site_id, vaccine, int(time.time()))
