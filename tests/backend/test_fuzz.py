@@ -41,7 +41,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, st
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_no_server_error_and_every_refusal_has_a_reason(server: tuple[Stack, str, dict[str, str]], role: str) -> None:
+def test_no_server_error_and_every_refusal_has_a_reason(
+    server: tuple[Stack, str, dict[str, str]], role: str, tmp_path: Path
+) -> None:
     assert FUZZER.exists(), "make setup builds .venv-fuzz from requirements/fuzz.txt"
     _, url, tokens = server
     args = [
@@ -63,6 +65,7 @@ def test_no_server_error_and_every_refusal_has_a_reason(server: tuple[Stack, str
     if role in tokens:
         args += ["-H", f"Authorization: {tokens[role]}"]
     env = os.environ | {"SCHEMATHESIS_HOOKS": "tests.backend.fuzz_hooks", "PYTHONPATH": str(ROOT)}
-    run = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    # its own folder: schemathesis leaves a .schemathesis/ cache where it runs
+    run = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     report = run.stdout[run.stdout.find("FAILURES") :] if "FAILURES" in run.stdout else run.stdout[-1500:]
     assert run.returncode == 0, f"as {role}:\n{report[:8000]}\n{run.stderr[-2000:]}"
