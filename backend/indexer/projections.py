@@ -138,7 +138,7 @@ class Projector:
                 registered_at=at,
             )
         )
-        row.facility_id = self._put(s, a["lot"], a["equipment"], a["doses"])
+        row.facility_id = self._put(s, a["lot"], a["equipment"], a["doses"], at)
 
     def _on_LotReleased(self, s: Session, e: Event, at: int, row: cv.ChainEvent, f: ChunkFacts) -> None:
         lot = s.get(cv.Lot, e.args["lot"])
@@ -157,7 +157,7 @@ class Projector:
 
     def _on_Shipped(self, s: Session, e: Event, at: int, row: cv.ChainEvent, f: ChunkFacts) -> None:
         a = e.args
-        from_facility = self._take(s, a["lot"], a["fromEquipment"], a["quantity"])
+        from_facility = self._take(s, a["lot"], a["fromEquipment"], a["quantity"], at)
         row.facility_id = from_facility
         s.merge(
             cv.Shipment(
@@ -182,7 +182,7 @@ class Projector:
         shipment.status, shipment.closed_at = "received", at
         shipment.accepted, shipment.received_equipment_id = a["accepted"], a["equipment"]
         row.lot_id = shipment.lot_id
-        row.facility_id = self._put(s, shipment.lot_id, a["equipment"], a["accepted"])
+        row.facility_id = self._put(s, shipment.lot_id, a["equipment"], a["accepted"], at)
 
     def _on_ShipmentRefused(self, s: Session, e: Event, at: int, row: cv.ChainEvent, f: ChunkFacts) -> None:
         shipment = s.get(cv.Shipment, e.args["shipment"])
@@ -207,8 +207,8 @@ class Projector:
     def _on_Moved(self, s: Session, e: Event, at: int, row: cv.ChainEvent, f: ChunkFacts) -> None:
         a = e.args
         row.equipment_id = a["toEquipment"]
-        row.facility_id = self._take(s, a["lot"], a["fromEquipment"], a["quantity"])
-        self._put(s, a["lot"], a["toEquipment"], a["quantity"])
+        row.facility_id = self._take(s, a["lot"], a["fromEquipment"], a["quantity"], at)
+        self._put(s, a["lot"], a["toEquipment"], a["quantity"], at)
 
     def _on_WrittenOff(self, s: Session, e: Event, at: int, row: cv.ChainEvent, f: ChunkFacts) -> None:
         a = e.args
@@ -217,7 +217,7 @@ class Projector:
             return  # doses of a shipment, closed by its receipt or refusal
         row.facility_id = equipment.facility_id
         from_quarantine = f.selector.get(e.tx_hash) == self.dispose_selector
-        self._take(s, a["lot"], a["equipment"], a["quantity"], quarantined=from_quarantine)
+        self._take(s, a["lot"], a["equipment"], a["quantity"], at, quarantined=from_quarantine)
 
     def _on_StockQuarantined(self, s: Session, e: Event, at: int, row: cv.ChainEvent, f: ChunkFacts) -> None:
         a = e.args
@@ -249,7 +249,7 @@ class Projector:
 
     def _on_DoseRecorded(self, s: Session, e: Event, at: int, row: cv.ChainEvent, f: ChunkFacts) -> None:
         a = e.args
-        self._take(s, a["lot"], a["equipment"], 1)
+        self._take(s, a["lot"], a["equipment"], 1, at)
         s.merge(
             cv.Dose(
                 unit_hash=a["unitHash"],
@@ -261,6 +261,8 @@ class Projector:
                 booking_id=a["booking"] or None,
                 at=at,
                 tx_hash=e.tx_hash,
+                block=e.block,
+                log_index=e.log_index,
             )
         )
 
@@ -374,18 +376,21 @@ class Projector:
     # --- helpers -------------------------------------------------------------------------------------------
 
     @staticmethod
-    def _put(s: Session, lot: int, equipment_id: int, quantity: int) -> int | None:
+    def _put(s: Session, lot: int, equipment_id: int, quantity: int, at: int) -> int | None:
         stock = s.get(cv.Stock, (lot, equipment_id))
-        if stock is None:
+        if stock is None:  # the lot arrives in this equipment: a stay begins
             equipment = s.get(cv.Equipment, equipment_id)
             facility = equipment.facility_id if equipment is not None else 0
             stock = cv.Stock(lot_id=lot, equipment_id=equipment_id, facility_id=facility, available=0, quarantined=0)
             s.add(stock)
+            s.add(cv.LotStay(lot_id=lot, equipment_id=equipment_id, since=at))
         stock.available += quantity
         return stock.facility_id
 
     @staticmethod
-    def _take(s: Session, lot: int, equipment_id: int, quantity: int, *, quarantined: bool = False) -> int | None:
+    def _take(
+        s: Session, lot: int, equipment_id: int, quantity: int, at: int, *, quarantined: bool = False
+    ) -> int | None:
         stock = s.get(cv.Stock, (lot, equipment_id))
         if stock is None:
             return None
@@ -394,8 +399,15 @@ class Projector:
         else:
             stock.available -= quantity
         facility = stock.facility_id
-        if stock.available <= 0 and stock.quarantined <= 0:
+        if stock.available <= 0 and stock.quarantined <= 0:  # the last dose left: the stay ends
             s.delete(stock)
+            stay = s.scalars(
+                select(cv.LotStay).where(
+                    cv.LotStay.lot_id == lot, cv.LotStay.equipment_id == equipment_id, cv.LotStay.until.is_(None)
+                )
+            ).first()
+            if stay is not None:
+                stay.until = at
         return facility
 
     @staticmethod

@@ -233,10 +233,15 @@ def lot_facts(s: Session, lot_id: int) -> tuple[cv.Lot, cv.Product, dict[str, An
     return lot, product, facts
 
 
+PER_DOSE_EVENTS = ("DoseRecorded", "AdverseEventReported")
+"""A busy lot has thousands of these: its history is told from the others, and these are counted in SQL."""
+
+
 def _lot_events(s: Session, lot_id: int) -> list[tuple[cv.ChainEvent, dict[str, Any]]]:
+    """The lot's custody events (everything but its doses and adverse events), in chain order."""
     rows = s.scalars(
         select(cv.ChainEvent)
-        .where(cv.ChainEvent.lot_id == lot_id)
+        .where(cv.ChainEvent.lot_id == lot_id, cv.ChainEvent.name.not_in(PER_DOSE_EVENTS))
         .order_by(cv.ChainEvent.block, cv.ChainEvent.log_index)
     ).all()
     return [(r, json.loads(r.args)) for r in rows]
@@ -265,17 +270,8 @@ def lot_provenance(s: Session, lot_id: int) -> dict[str, Any]:
     facilities, equipment = _names(s)
     shipments = {sh.id: sh for sh in s.scalars(select(cv.Shipment).where(cv.Shipment.lot_id == lot_id))}
     steps: list[dict[str, Any]] = []
-    doses_by_site: dict[int, int] = defaultdict(int)
-    aefi = 0
     written_off = 0
-    events = _lot_events(s, lot_id)
-    for row, args in events:
-        if row.name == "DoseRecorded":
-            doses_by_site[args["facility"]] += 1
-            continue
-        if row.name == "AdverseEventReported":
-            aefi += 1
-            continue
+    for row, args in _lot_events(s, lot_id):
         kind = _PUBLIC_STEPS.get(row.name)
         if kind is None:
             continue
@@ -313,7 +309,15 @@ def lot_provenance(s: Session, lot_id: int) -> dict[str, Any]:
         elif row.name == "LotRecalled":
             step["notice_hash"] = args["noticeHash"]
         steps.append(step)
-    stays = _stays(events)
+    stays = s.scalars(select(cv.LotStay).where(cv.LotStay.lot_id == lot_id).order_by(cv.LotStay.since, cv.LotStay.id))
+    doses_by_site = dict(
+        s.execute(
+            select(cv.Dose.facility_id, func.count()).where(cv.Dose.lot_id == lot_id).group_by(cv.Dose.facility_id)
+        ).all()
+    )
+    aefi = s.scalar(
+        select(func.count()).where(cv.ChainEvent.lot_id == lot_id, cv.ChainEvent.name == "AdverseEventReported")
+    )
     held = s.execute(
         select(cv.Stock.facility_id, func.sum(cv.Stock.available), func.sum(cv.Stock.quarantined))
         .where(cv.Stock.lot_id == lot_id)
@@ -329,12 +333,12 @@ def lot_provenance(s: Session, lot_id: int) -> dict[str, Any]:
         "steps": steps,
         "storage": [
             {
-                **_place(facilities, equipment, eq),
-                "since": since,
-                "until": until,
-                "cold_chain": cold_chain_summary(s, eq, since, until),
+                **_place(facilities, equipment, stay.equipment_id),
+                "since": stay.since,
+                "until": stay.until,
+                "cold_chain": cold_chain_summary(s, stay.equipment_id, stay.since, stay.until),
             }
-            for eq, since, until in stays
+            for stay in stays
         ],
         "where_now": [
             {
@@ -360,35 +364,6 @@ def lot_provenance(s: Session, lot_id: int) -> dict[str, Any]:
     }
 
 
-def _stays(events: list[tuple[cv.ChainEvent, dict[str, Any]]]) -> list[tuple[int, int, int | None]]:
-    """(equipment, since, until, or None while doses remain) for each stay of the lot in storage equipment,
-    by keeping each equipment's balance through the events that put doses in and take them out."""
-    balance: dict[int, int] = defaultdict(int)
-    since: dict[int, int] = {}
-    stays: list[tuple[int, int, int | None]] = []
-    for row, args in events:
-        moves: list[tuple[int, int]] = []
-        if row.name == "LotRegistered":
-            moves = [(args["equipment"], args["doses"])]
-        elif row.name == "ShipmentReceived":
-            moves = [(args["equipment"], args["accepted"])]
-        elif row.name == "Moved":
-            moves = [(args["fromEquipment"], -args["quantity"]), (args["toEquipment"], args["quantity"])]
-        elif row.name == "Shipped":
-            moves = [(args["fromEquipment"], -args["quantity"])]
-        elif row.name in ("WrittenOff", "DoseRecorded") and args["equipment"] in balance:
-            moves = [(args["equipment"], -args.get("quantity", 1))]
-        for eq, delta in moves:
-            if balance[eq] == 0 and delta > 0:
-                since[eq] = row.at
-            balance[eq] += delta
-            if balance[eq] <= 0 and eq in since:
-                stays.append((eq, since.pop(eq), row.at))
-                balance[eq] = 0
-    stays.extend((eq, at, None) for eq, at in since.items())
-    return sorted(stays, key=lambda stay: stay[1])
-
-
 def dose_provenance(s: Session, dose: cv.Dose) -> dict[str, Any]:
     """One dose's story: the lot's facts, then manufacturer → batch release → each leg and stay (with its
     cold-chain summary) → the clinic where it was given."""
@@ -398,18 +373,7 @@ def dose_provenance(s: Session, dose: cv.Dose) -> dict[str, Any]:
         LotEvent(r.block, r.log_index, r.name, args, r.at, r.equipment_id, r.shipment_id)
         for r, args in _lot_events(s, dose.lot_id)
     ]
-    dose_event = next(
-        (
-            e
-            for e in events
-            if e.name == "DoseRecorded"
-            and e.args["unitHash"] == dose.unit_hash
-            and e.args["doseNumber"] == dose.dose_number
-        ),
-        None,
-    )
-    position = dose_event.order if dose_event else (2**62, 0)
-    path = dose_path(events, dose.equipment_id, position, dose.at)
+    path = dose_path(events, dose.equipment_id, (dose.block, dose.log_index), dose.at)
     timeline: list[dict[str, Any]] = [
         {"step": "manufactured", "at": facts["registered_at"], "facility": facts["manufacturer"]},
     ]

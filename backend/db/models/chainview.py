@@ -176,6 +176,24 @@ class Dose(Base):
     booking_id: Mapped[int | None] = mapped_column(BigInteger)
     at: Mapped[int] = mapped_column(BigInteger)
     tx_hash: Mapped[str] = mapped_column(HASH)
+    block: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(Integer)
+    """Its place in the chain: a dose's path is traced back from here (domain/provenance.py)."""
+
+
+class LotStay(Base):
+    """A lot in a piece of storage equipment, from the event that brought its first doses there to the one
+    that took the last away (open while doses remain). Kept by the indexer as stock comes and goes, so a
+    lot's storage history does not need its thousands of dose events read back."""
+
+    __tablename__ = "lot_stays"
+    __table_args__ = (Index("ix_lot_stays_lot", "lot_id", "since"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    lot_id: Mapped[int] = mapped_column(Integer)
+    equipment_id: Mapped[int] = mapped_column(Integer)
+    since: Mapped[int] = mapped_column(BigInteger)
+    until: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Excursion(Base):
