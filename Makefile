@@ -12,7 +12,7 @@ SOLC_VERSION := 0.8.28
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 
-.PHONY: setup up test lint slither bench-gas bench-oracle bench-api bench-faults bench-verify constraints clean clean-state
+.PHONY: setup up test lint slither bench-gas bench-oracle bench-api bench-faults bench-soak bench-verify bench-sim constraints clean clean-state
 
 setup: $(VENV)/.installed $(FUZZ_VENV)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) frontend/dist/index.html
 
@@ -73,8 +73,15 @@ bench-api: setup
 bench-faults: setup
 	$(BIN)/python -m bench.faults
 
+bench-soak: setup
+	$(BIN)/python -m bench.soak
+
 bench-verify: setup
 	$(BIN)/python -m bench.verify
+
+# Two simulated days of the whole district at 5 % of its volumes through the real platform (python -m simulate).
+bench-sim: setup
+	$(BIN)/python -m bench.sim
 
 constraints: $(VENV)/.installed
 	$(BIN)/python tools/constraints.py
