@@ -14,6 +14,7 @@ from backend.db.models.offchain import Person, User
 from backend.errors import ApiError
 from backend.runtime import Runtime
 from backend.services import persons
+from backend.services.supply import facility_account
 from backend.services.writes import Actor, tx_hash
 
 
@@ -79,6 +80,21 @@ def reschedule(rt: Runtime, s: Session, user: User, booking_id: int, slot_id: in
     except ApiError:
         book(rt, s, user, old.slot_id, person.id)
         raise
+
+
+def mark_missed(rt: Runtime, s: Session, user: User, booking_id: int) -> dict[str, Any]:
+    """A clinic marks a no-show once the slot is over: the dose held for it is freed for others."""
+    booking = s.get(cv.Booking, booking_id)
+    if booking is None or booking.site_id != user.facility_id:
+        raise ApiError(404, "unknown_booking", f"no booking {booking_id} at this clinic", "本门诊没有此预约")
+    _, receipt = rt.writer.send(
+        Actor.of(user),
+        "mark_missed",
+        f"booking {booking_id}",
+        facility_account(rt, s, user.facility_id),
+        lambda ledger: ledger.appointments.functions.markMissed(booking_id),
+    )
+    return {"booking_id": booking_id, "status": "missed", "tx_hash": tx_hash(receipt)}
 
 
 def mine(rt: Runtime, s: Session, user: User) -> list[dict[str, Any]]:

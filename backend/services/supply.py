@@ -7,7 +7,6 @@ platform's own keys for theirs) through services/writes.py; the chain checks eve
 from __future__ import annotations
 
 import os
-import time
 from datetime import date, datetime, timedelta, timezone
 from datetime import time as dtime
 from typing import Any
@@ -122,8 +121,8 @@ def _check_pack_codes(s: Session, gtin: str | None, trace_prefix: str | None) ->
 
 def register_lot(rt: Runtime, s: Session, user: User, body: Any) -> dict[str, Any]:
     expiry = int(datetime.combine(body.expiry, dtime(23, 59, 59), CHINA).timestamp())
-    if expiry <= time.time():
-        raise ApiError(422, "expired_lot", "the expiry date must be in the future", "有效期必须晚于今天")
+    if expiry <= 0:  # before 1970: no ledger time holds it (the ledger itself refuses a past expiry by name)
+        raise ApiError(422, "bad_expiry", "the expiry date is not a ledger date", "有效期不是有效日期")
     number = _fixed(body.lot_number, 32, "lot_number")
 
     def build(ledger: Any) -> Any:
@@ -205,9 +204,10 @@ def incoming(s: Session, user: User, shipment_id: int) -> tuple[cv.Shipment, cv.
     return shipment, product
 
 
-def trip_verdict(rt: Runtime, shipment: cv.Shipment, product: cv.Product, now: int | None = None) -> TripVerdict:
-    """The judgement of the trip from dispatch to now (or to its receipt), from the oracle's record."""
-    end = shipment.closed_at or int(now or time.time())
+def trip_verdict(rt: Runtime, shipment: cv.Shipment, product: cv.Product) -> TripVerdict:
+    """The judgement of the trip from dispatch to now (or to its receipt), from the oracle's record. "Now"
+    is the chain's: the dispatch time is a block's, and a replay of past days runs on past block times."""
+    end = shipment.closed_at or int(rt.ledgers.get().w3.eth.get_block("latest")["timestamp"])
     try:
         record = rt.oracle.record(
             shipment.vehicle_id, shipment.shipped_at * 1000, end * 1000, rt.settings.trip_max_gap_s
@@ -393,8 +393,8 @@ def end_excursion(rt: Runtime, s: Session, user: User, equipment_id: int) -> dic
 
 def publish_slot(rt: Runtime, s: Session, user: User, body: Any) -> dict[str, Any]:
     start = int(body.start.timestamp())
-    if start <= time.time():
-        raise ApiError(422, "slot_in_past", "a slot must start in the future", "预约时段必须在将来")
+    if start <= 0:  # before 1970: no ledger time holds it (the ledger itself refuses a past start)
+        raise ApiError(422, "bad_slot_start", "the slot's start is not a ledger time", "预约时段开始时间无效")
     vaccine = _fixed(body.vaccine_type, 8, "vaccine_type")
 
     def build(ledger: Any) -> Any:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from tests.backend.stack import Stack
+from tests.backend.stack import Stack, running_stack
 
 
 def slot(stack: Stack, *, vaccine: str = "MMR", capacity: int = 2, days: int = 1, who: str = "nurse") -> int:
@@ -121,3 +122,22 @@ def test_staff_see_todays_appointments_with_names(stack: Stack) -> None:
     entry = next(a for a in listed if a["booking_id"] == booking)
     assert entry["person_name"] == "孩子0" and entry["status"] == "booked"
     assert all(a["booking_id"] != booking for a in stack.staff["nurse2"].ok("get", "/v1/staff/appointments"))
+
+
+def test_a_no_show_is_marked_missed_once_the_slot_is_over(tmp_path: Path) -> None:
+    # its own chain: moving the clock two days on would end every other test's future slots
+    with running_stack(tmp_path) as own:
+        mmr_at_clinic(own, 3)
+        s_id = slot(own, capacity=2)
+        citizen, fam = own.citizen()
+        booking = citizen.ok("post", "/v1/appointments", {"slot_id": s_id, "person_id": fam["self"]})["booking_id"]
+        early = own.staff["nurse"].post(f"/v1/staff/appointments/{booking}/missed")
+        assert early.status_code == 409 and early.json()["error"]["reason"] == "slot_not_over"
+        held = site(own)["stock"]["MMR"]
+        w3 = own.rt.ledgers.get().w3
+        w3.provider.make_request("evm_increaseTime", [2 * 86_400])  # the slot (tomorrow, three hours) is over
+        w3.provider.make_request("evm_mine", [])
+        assert own.staff["nurse2"].post(f"/v1/staff/appointments/{booking}/missed").status_code == 404
+        own.staff["nurse"].ok("post", f"/v1/staff/appointments/{booking}/missed")
+        assert citizen.ok("get", "/v1/appointments")[0]["status"] == "missed"
+        assert site(own)["stock"]["MMR"] == held + 1

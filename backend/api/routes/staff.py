@@ -32,7 +32,7 @@ from backend.api.schemas import (
 from backend.db.models import chainview as cv
 from backend.db.models.offchain import Person
 from backend.errors import ApiError
-from backend.services import doses, persons, supply
+from backend.services import booking, doses, persons, supply
 from backend.services.supply import CHINA
 
 router = APIRouter(prefix="/v1/staff", tags=["staff"])
@@ -222,6 +222,12 @@ def register_walk_in(body: StaffPersonIn, rt: RuntimeDep, s: SessionDep) -> dict
         phone=body.phone,
     )
     return asdict(persons.view(rt, person))
+
+
+@router.post("/appointments/{booking_id}/missed", dependencies=[Clinic], responses=WRITE)
+def mark_missed(booking_id: BigIdPath, user: CurrentUser, rt: RuntimeDep, s: SessionDep) -> dict[str, Any]:
+    """Marks a no-show once the slot is over; the dose held for the booking is freed."""
+    return booking.mark_missed(rt, s, user, booking_id)
 
 
 @router.post("/persons/lookup", response_model=PersonOut, dependencies=[Clinic], responses=responses(404, 422))
