@@ -21,6 +21,7 @@ Prints a table and writes bench/results/api.json. Nothing here is asserted: see 
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import re
@@ -215,11 +216,19 @@ def dose_load(plan: dict[str, Any]) -> dict[str, Any]:
     """THREADS threads, each on one clinic, posting doses until the deadline; returns counts and latencies."""
     deadline = time.monotonic() + plan["seconds"]
 
-    def worker(index: int) -> tuple[int, int, list[float]]:
+    def worker(index: int) -> tuple[int, int, list[float], list[float]]:
         clinic = plan["clinics"][index % len(plan["clinics"])]
-        http = httpx.Client(base_url=plan["url"], timeout=60, headers={"Authorization": clinic["token"]})
+        # a connection per dose, as many nurses' devices would open: kept-alive connections from a few threads
+        # would stay with whichever worker accepted them, and one worker could be left with most of the load
+        http = httpx.Client(
+            base_url=plan["url"],
+            timeout=60,
+            headers={"Authorization": clinic["token"], "Connection": "close"},
+            limits=httpx.Limits(max_keepalive_connections=0),
+        )
         done = failed = 0
         latencies = []
+        finished = []
         while time.monotonic() < deadline:
             code = f"]d201{GTIN_HEPB}17301231" + f"10{clinic['number']}{GS}21{uuid.uuid4().hex[:16]}"
             person = clinic["persons"][done % len(clinic["persons"])]
@@ -228,21 +237,24 @@ def dose_load(plan: dict[str, Any]) -> dict[str, Any]:
             latencies.append(time.perf_counter() - started)
             if r.status_code == 201:
                 done += 1
+                finished.append(time.monotonic())
             else:
                 failed += 1
-        return done, failed, latencies
+        return done, failed, latencies, finished
 
     started = time.monotonic()
     with ThreadPoolExecutor(plan["threads"]) as pool:
         results = list(pool.map(worker, range(plan["threads"])))
     elapsed = time.monotonic() - started
-    latencies = sorted(lat for _, _, lats in results for lat in lats)
+    latencies = sorted(lat for _, _, lats, _ in results for lat in lats)
+    per_10s = collections.Counter(int((t - started) // 10) for *_, ends in results for t in ends)
     return {
         "doses": sum(r[0] for r in results),
         "failed": sum(r[1] for r in results),
         "seconds": elapsed,
         "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else None,
         "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)] if latencies else None,
+        "per_10s": [per_10s[i] / 10 for i in sorted(per_10s)],
     }
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from eth_utils import function_abi_to_4byte_selector
 from hexbytes import HexBytes
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.core.metrics import Metrics
@@ -224,11 +224,12 @@ class Indexer:
     def _apply(s: Session, projector: Projector, events: list[Any], facts: ChunkFacts) -> int:
         if not events:
             return 0
-        keys = [(e.block, e.log_index) for e in events]
+        # by block range (the primary key's prefix): a list of (block, log index) pairs would scan the table
+        first, last = events[0].block, events[-1].block
         done = set(
             s.execute(
                 select(cv.ChainEvent.block, cv.ChainEvent.log_index).where(
-                    tuple_(cv.ChainEvent.block, cv.ChainEvent.log_index).in_(keys)
+                    cv.ChainEvent.block >= first, cv.ChainEvent.block <= last
                 )
             ).all()
         )
