@@ -17,6 +17,7 @@ from backend.indexer.cursor import CursorWatcher
 from backend.indexer.follower import Indexer
 from backend.ledger.gateway import LedgerProvider
 from backend.ledger.wallets import Wallets
+from backend.services.answers import BlockCache
 from backend.services.coldchain import OracleClient
 from backend.services.writes import ChainWriter
 from chain.dev import DEV_CHAIN_ID
@@ -52,6 +53,9 @@ class Runtime:
         self.oracle = OracleClient(settings.oracle_url, settings.oracle_timeout_s, token)
         self.writer = ChainWriter(self)
         self.cursor = CursorWatcher(self.db)
+        # Rendered public answers belong to this runtime's database: a second runtime in the process
+        # (tests) must never be served the first one's.
+        self.answers = BlockCache()
         self.tokens: TokenSigner | None = None
         self.index_key = b""
         self._started = False

@@ -3,9 +3,10 @@ the site list's throughput.
 
     make bench-api        (python -m bench.api [--seconds 20])
 
-Builds a fresh Anvil, deploys the contracts, and runs the real server (`python -m backend serve`,
-uvicorn, one process, SQLite) with a stand-in for the oracle's trip records. A district goes on chain
-through the API: a maker, the CDC, CLINICS clinics each stocked with one lot, walk-in persons. Then:
+Builds a fresh Anvil, deploys the contracts, and runs the real server (`python -m backend serve`: WORKERS
+uvicorn workers with the indexer in their parent process, SQLite) with a stand-in for the oracle's trip
+records. A district goes on chain through the API: a maker, the CDC, CLINICS clinics each stocked with one
+lot, walk-in persons. Then:
 
 1. doses_per_s: THREADS threads in a second process post doses (a fresh GS1 code each, spread over the
    clinics) for SECONDS; a dose counts when the answer says it was mined (201). Rate = doses / wall time.

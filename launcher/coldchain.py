@@ -11,6 +11,7 @@ a chain that no longer exists).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -28,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO_SEED = "demo"
 DEFAULT_MQTT_PORT = 18830
 DEFAULT_ORACLE_HTTP_PORT = 8547
+BACKFILL_S = 6 * 3600
 
 
 class ColdChain:
@@ -73,11 +75,23 @@ class ColdChain:
     def _simulator_args(self, first: bool) -> list[str]:
         args = ["--devices", str(self.registry), "--port", str(self.mqtt_port), "--seed", DEMO_SEED]
         args += ["--speed", "1", "--interval", "30s"]
+        world = self.dir / "simulator.json"
         if first:
             fridges = sorted(eq for eq, p in devices.load(self.registry).equipment.items() if p.kind == "fridge")
-            args += ["--backfill", "6h"]
-            if len(fridges) >= 2:
-                args += ["--fault", f"{fridges[0]}:freezing@30m+4h", "--fault", f"{fridges[-1]}:dead@5h"]
+            faults = [f"{fridges[0]}:freezing@30m+4h", f"{fridges[-1]}:dead@5h"] if len(fridges) >= 2 else []
+            start_ms = int(time.time() * 1000) - BACKFILL_S * 1000
+            world.write_text(json.dumps({"start_ms": start_ms, "faults": faults}))
+            args += ["--start-ms", str(start_ms), "--backfill", f"{BACKFILL_S}s"]
+        elif world.exists():
+            # The same world goes on: its physics ran while the platform was down, so the first reading
+            # after a restart follows the last one before it (a new world would jump).
+            saved = json.loads(world.read_text())
+            start_ms, faults = saved["start_ms"], saved["faults"]
+            args += ["--start-ms", str(start_ms), "--resume"]
+        else:
+            faults = []
+        for fault in faults:
+            args += ["--fault", fault]
         return args
 
     def _wait_for_oracle(self, timeout: float = 30) -> None:

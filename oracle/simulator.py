@@ -297,9 +297,22 @@ class SimulatedSensor:
             )
             self.seq += 1
             out = (reading, sign(self.key, reading))
-        m.door_seen = False  # the door flag covers the interval since the previous sample
-        m.advance(self.interval_s, self.faults)
+        self._end_interval()
         return out
+
+    def skip_to(self, ts_ms: int) -> None:
+        """Live the samples before `ts_ms` without reporting them (the platform was down): the physics and
+        the random draws go exactly as if they had been taken, so the next reading follows the last one
+        published before the outage."""
+        m = self.model
+        while m.start_ms + m.t * 1000 < ts_ms:
+            if not any(f.kind == "dead" and f.active(m.t) for f in self.faults):
+                m.probe(self.faults)
+            self._end_interval()
+
+    def _end_interval(self) -> None:
+        self.model.door_seen = False  # the door flag covers the interval since the previous sample
+        self.model.advance(self.interval_s, self.faults)
 
     def readings(self, duration_s: float | None = None) -> Iterator[tuple[Reading, bytes]]:
         """Samples taken in the next `duration_s` simulated seconds (for ever when None)."""
@@ -463,9 +476,11 @@ class Publisher:
         *,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        origin_ms: int | None = None,
     ) -> int:
-        """Paced: simulated time runs `speed` times faster than real time from the first reading."""
-        n, origin = 0, None
+        """Paced: simulated time runs `speed` times faster than real time from `origin_ms` (default: the
+        first reading's time), so a resumed sensor's next sample is not sent before it is taken."""
+        n, origin = 0, None if origin_ms is None else (origin_ms, clock())
         for reading, sig in readings:
             if origin is None:
                 origin = (reading.ts_ms, clock())
@@ -562,6 +577,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--interval", default="5m", help="sampling interval (default 5m)")
     ap.add_argument("--seed", default="0")
     ap.add_argument("--start-ms", type=int, help="first timestamp (default: now in live mode, 2026-01-01 otherwise)")
+    ap.add_argument(
+        "--resume",
+        action="store_true",
+        help="live mode: the physics run unreported from --start-ms to now (a restart), then go on live",
+    )
     ap.add_argument("--csv", type=Path, help="write the loggers' memory to this CSV instead of publishing")
     args = ap.parse_args(argv)
     try:
@@ -572,6 +592,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         ap.error(str(exc))
     live = not (args.fast or args.csv)
+    if args.resume and not (live and args.start_ms is not None and not backfill_s):
+        ap.error("--resume needs live mode and --start-ms, without --backfill")
     now_ms = int(time.time() * 1000)
     if args.start_ms is not None:
         start_ms = args.start_ms
@@ -579,10 +601,13 @@ def main(argv: list[str] | None = None) -> int:
         start_ms = now_ms - int(backfill_s * 1000) if live else DEFAULT_START_MS
     hours = args.hours if args.hours is not None else (None if live else 24.0)
     sensors = build_sensors(equipment, faults, seed=args.seed, start_ms=start_ms, interval_s=interval)
+    if args.resume:
+        for s in sensors:
+            s.skip_to(now_ms)
     if live:
         # Sequence numbers from the clock: a restarted live simulator continues above its last run's.
         for s in sensors:
-            s.seq = start_ms // 1000
+            s.seq = (now_ms if args.resume else start_ms) // 1000
     for s in sensors:
         print(f"{s.device} equipment={s.equipment} kind={s.profile.kind} pubkey={s.public_key.hex()}", file=sys.stderr)
     duration = None if hours is None else hours * 3600
@@ -596,7 +621,11 @@ def main(argv: list[str] | None = None) -> int:
                 past = pub.publish_fast(timeline(sensors, backfill_s))
                 print(f"published {past} readings of the past {args.backfill}; now live", file=sys.stderr)
             stream = timeline(sensors, duration)
-            n = pub.publish_fast(stream) if args.fast else pub.publish_live(stream, args.speed)
+            n = (
+                pub.publish_fast(stream)
+                if args.fast
+                else pub.publish_live(stream, args.speed, origin_ms=now_ms if args.resume else None)
+            )
         except KeyboardInterrupt:
             n = pub.published
     print(f"published {n} readings to {args.host}:{args.port}", file=sys.stderr)

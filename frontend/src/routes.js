@@ -7,6 +7,7 @@ import { boardView } from "./views/cdc/board.js";
 import { equipmentView } from "./views/cdc/equipment.js";
 import { quarantineView } from "./views/cdc/quarantine.js";
 import { districtStockView } from "./views/cdc/stock.js";
+import { coverageView } from "./views/cdc/coverage.js";
 import { bookingsView } from "./views/citizen/bookings.js";
 import { dueView } from "./views/citizen/due.js";
 import { familyView } from "./views/citizen/family.js";
@@ -51,6 +52,7 @@ export const ROUTES = [
   { path: "/cdc/equipment/:id", view: equipmentView, roles: CDC },
   { path: "/cdc/quarantine", view: quarantineView, roles: CDC, nav: "nav.quarantine" },
   { path: "/cdc/stock", view: districtStockView, roles: CDC, nav: "nav.district_stock" },
+  { path: "/cdc/coverage", view: coverageView, roles: CDC, nav: "nav.coverage" },
 
   { path: "/regulator/release", view: releaseView, roles: ["regulator"], nav: "nav.release" },
   { path: "/regulator/recall", view: recallView, roles: ["regulator"], nav: "nav.recall" },

@@ -115,10 +115,13 @@ class Outcome:
 
 
 class Chain:
-    """Anvil whose state survives a SIGKILL up to its last second (`--state-interval 1`)."""
+    """Anvil whose state survives a SIGKILL up to its last second (`--state-interval 1`), unless not
+    `durable`: Anvil rewrites its whole state file each time, a cost that grows with the chain (a real
+    node's database does not), so a run that kills no node does without it."""
 
-    def __init__(self, workdir: Path) -> None:
-        self.node = AnvilNode("--state", str(workdir / "anvil-state.json"), "--state-interval", "1")
+    def __init__(self, workdir: Path, *, durable: bool = True) -> None:
+        state = ("--state", str(workdir / "anvil-state.json"), "--state-interval", "1") if durable else ()
+        self.node = AnvilNode(*state)
         self.url = self.node.url
         self.interval = False
 
@@ -250,13 +253,13 @@ class Api:
 
 
 class FaultRun:
-    def __init__(self, workdir: Path, broker: Broker, *, interval: bool, seed: int) -> None:
+    def __init__(self, workdir: Path, broker: Broker, *, interval: bool, seed: int, durable_chain: bool = True) -> None:
         self.workdir = workdir
         self.mode = f"interval mining, {CONFIRMATIONS} confirmations" if interval else "automine"
         self.interval = interval
         self.rng = random.Random(seed)
         self.fake_oracle = FakeOracle()  # the backend's trip records; the real oracle is the one under test
-        self.chain = Chain(workdir)
+        self.chain = Chain(workdir, durable=durable_chain)
         self.chain.start()
         self.manifest = deploy_platform(self.chain.url, workdir / "manifest.json")
         self.backend = Backend(workdir, self.chain.url, self.fake_oracle.url)

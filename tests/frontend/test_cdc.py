@@ -19,9 +19,9 @@ from oracle import devices
 from oracle.devices import DeviceEntry, Registry
 from oracle.simulator import Fault, SimulatedSensor
 from oracle.validate import encode_message
+from tests.backend.live import live_stack
 from tests.backend.stack import Stack
 from tests.frontend.browser import visit
-from tests.backend.live import live_stack
 from tests.oracle.daemon_proc import OracleProcess, wait_for
 
 HOUR_MS = 3_600_000

@@ -1,5 +1,5 @@
 """A CDC officer's stock work: release part of a fridge's quarantined stock after review and dispose of
-the rest, ship doses from the CDC's cold room to a clinic, look at the district's stock."""
+the rest, ship doses from the CDC's cold room to a clinic, look at the district's stock and coverage."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, expect
 
+from tests.backend.live import live_stack
 from tests.backend.stack import Stack
 from tests.frontend.browser import visit
-from tests.backend.live import live_stack
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +60,13 @@ def test_a_cdc_officer_decides_on_quarantined_stock_and_ships(platform: tuple[St
         page = v.nav("全区库存")
         expect(page.get_by_role("table", name="各疫苗合计")).to_be_visible()
         v.shot("cdc-district-stock")
+
+        stack.citizen(children=1)  # 200 days old, no dose: overdue for HepB
+        page = v.nav("接种率")
+        hepb = page.locator("tr[data-series='hepb']")
+        expect(hepb.locator("td[data-label='逾期或漏种']")).to_have_text("1")
+        expect(page.get_by_role("table", name="各年龄组")).to_contain_text("0 岁")
+        v.shot("cdc-coverage")
 
     stock = {(s["equipment_id"], s["lot_id"]): s for s in stack.staff["nurse"].ok("get", "/v1/staff/stock")}
     assert (stock[stack.fridge, lot]["available"], stock[stack.fridge, lot]["quarantined"]) == (4, 0)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
+from tests.backend.live import live_stack
 from tests.backend.stack import Stack
 from tests.frontend.browser import visit
 from tests.frontend.district import give, slot
-from tests.backend.live import live_stack
 
 PHONE = "13912345678"
 PHONE_SIZE = {"width": 390, "height": 844}

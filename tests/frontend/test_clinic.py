@@ -10,10 +10,10 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, expect
 
+from tests.backend.live import live_stack
 from tests.backend.stack import Stack
 from tests.frontend.browser import visit
 from tests.frontend.district import bracketed, slot
-from tests.backend.live import live_stack
 
 QUARANTINE_REFUSAL = "该设备中的疫苗因温度异常已被隔离，请勿使用"
 

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, expect
 
+from tests.backend.live import live_stack
 from tests.backend.stack import Stack
 from tests.frontend.browser import visit
 from tests.frontend.district import give, lot_number
-from tests.backend.live import live_stack
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, expect
 
+from tests.backend.live import live_stack
 from tests.backend.stack import PASSWORD, Stack
 from tests.frontend.browser import visit
 from tests.frontend.district import give
-from tests.backend.live import live_stack
 
 SCHOOL_NAME = "School"  # build_district's school account
 

@@ -194,3 +194,19 @@ def test_a_timeline_goes_on_past_a_sensor_that_died_for_good() -> None:
     finite = list(timeline(sensors(), 3 * 3600))
     a, b = sensors()
     assert finite == list(merged([a.run(3 * 3600), b.run(3 * 3600)]))  # the same readings as merging them
+
+
+@pytest.mark.parametrize("faults", [[], [Fault("freezing", 2 * HOUR, 2 * HOUR)], [Fault("dead", HOUR, HOUR)]])
+def test_a_resumed_sensor_reads_what_it_would_have_read(faults) -> None:
+    """A restart lives the outage unreported, so the first reading after it is the one an uninterrupted
+    sensor takes at that time (a new world would jump, and the oracle would refuse the jump)."""
+    start_ms, outage_end_ms = 1_700_000_000_000, 1_700_000_000_000 + 5 * HOUR * 1000 + 7_000
+    straight = SimulatedSensor("d", 1, seed=4, start_ms=start_ms, faults=faults, interval_s=30).run(6 * HOUR)
+    resumed = SimulatedSensor("d", 1, seed=4, start_ms=start_ms, faults=faults, interval_s=30)
+    resumed.skip_to(outage_end_ms)
+    after = resumed.run(6 * HOUR - resumed.t)
+    expected = [r for r, _ in straight if r.ts_ms >= outage_end_ms]
+    assert [(r.ts_ms, r.temp_dc, r.door_open) for r, _ in after] == [
+        (r.ts_ms, r.temp_dc, r.door_open) for r in expected
+    ]
+    assert after[0][0].ts_ms - outage_end_ms < 30_000

@@ -1,23 +1,30 @@
 """The district CDC's officers (and the regulator): quarantine, release and disposal of stock, the
-quarantine list, district stock, the people to reach after a recall, and the cold-chain board."""
+quarantine list, district stock, immunization coverage, the people to reach after a recall, and the
+cold-chain board."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 from sqlalchemy import func, select
 
 from backend.api.deps import CurrentUser, RuntimeDep, SessionDep, require
 from backend.api.errors import responses
 from backend.api.schemas import AlarmAckIn, AlarmIdPath, BigIdPath, IdPath, QuarantineIn, ReleaseStockIn, WriteOffIn
 from backend.db.models import chainview as cv
+from backend.errors import ApiError
+from backend.schedule import NoEditionError
 from backend.services import alarms as alarm_service
-from backend.services import recall, supply
+from backend.services import coverage, recall, supply
 from backend.services.writes import Actor
+from backend.verification import records
 
 router = APIRouter(prefix="/v1/cdc", tags=["cdc"], dependencies=[Depends(require("cdc", "regulator"))])
 WRITE = responses(403, 404, 409, 422, 503)
+LAST_DAY = date(2100, 12, 31)
 
 
 @router.post("/equipment/{equipment_id}/quarantine", responses=WRITE)
@@ -126,6 +133,23 @@ def district_stock(s: SessionDep, vaccine: Annotated[str | None, Query(max_lengt
         }
         for fid, name, kind, vt, a, q in s.execute(query).all()
     ]
+
+
+@router.get("/coverage", responses=responses(422))
+def district_coverage(
+    rt: RuntimeDep,
+    s: SessionDep,
+    on: Annotated[date | None, Query(description="The day to evaluate on (default: today in China)")] = None,
+) -> Response:
+    """Immunization coverage of the registered children (under 18) on a day: per schedule series, per age
+    and per clinic of each child's latest dose. Counts only: no person is named."""
+    day = on or records.today()
+    if day > LAST_DAY:
+        raise ApiError(422, "invalid_date", "the day must be before 2100", "日期须在 2100 年以前")
+    try:
+        return Response(coverage.coverage(rt, s, day), media_type="application/json")
+    except NoEditionError as exc:
+        raise ApiError(422, "no_schedule_edition", str(exc), "该日期没有施行的免疫程序版本") from exc
 
 
 @router.get("/recalls/{lot_id}/recipients", responses=responses(404))

@@ -20,7 +20,6 @@ from backend.indexer.follower import COLD_CHAIN_EVENTS
 from backend.services import queries
 
 router = APIRouter(prefix="/v1", tags=["public"])
-_cache = queries.BlockCache()
 
 
 @router.get("/products")
@@ -83,7 +82,7 @@ def provenance(lot_id: IdPath, rt: RuntimeDep) -> Response:
         with rt.db.sessions() as s:
             return queries.lot_provenance(s, lot_id)
 
-    return Response(_cache.get(key, build), media_type="application/json")
+    return Response(rt.answers.get(key, build), media_type="application/json")
 
 
 @router.get("/lots/{lot_id}/epcis", responses=responses(404))

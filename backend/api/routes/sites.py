@@ -14,7 +14,6 @@ from backend.api.schemas import IdPath
 from backend.services import queries
 
 router = APIRouter(prefix="/v1/sites", tags=["sites"])
-_cache = queries.BlockCache()
 
 VaccineQuery = Annotated[str | None, Query(max_length=8, description="A vaccine type code, e.g. HepB")]
 
@@ -34,7 +33,7 @@ def list_sites(
         with rt.db.sessions() as s:
             return queries.sites(s, vaccine, area, now)
 
-    return Response(_cache.get(key, build), media_type="application/json")
+    return Response(rt.answers.get(key, build), media_type="application/json")
 
 
 @router.get("/{site_id}/slots", summary="A site's free slots", responses=responses(404))

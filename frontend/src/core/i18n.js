@@ -76,4 +76,10 @@ export function number(value) {
   return new Intl.NumberFormat(current).format(value ?? 0);
 }
 
+/** A fraction (0.953) as a percentage in the current language; a dash when there is none. */
+export function percent(fraction) {
+  if (fraction === null || fraction === undefined) return "—";
+  return new Intl.NumberFormat(current, { style: "percent", maximumFractionDigits: 1 }).format(fraction);
+}
+
 setLocale(current);
