@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 
 from backend.db import models  # noqa: F401 (every table)
 from backend.db.base import Base
 from backend.db.engine import Database
 from backend.indexer.check import differences
+from backend.services.queries import custody_events
 from devnet.postgres import running_postgres
 from tests.backend.platform import GTIN_HEPB, gs1
 from tests.backend.stack import Stack, running_stack
@@ -42,6 +43,33 @@ def test_migrations_match_the_models_on_sqlite(tmp_path: Path) -> None:
 
 def test_migrations_match_the_models_on_postgres(postgres_url: str) -> None:
     assert unmigrated_differences(postgres_url) == []
+
+
+def custody_plan(url: str) -> str:
+    """How the database reads a lot's custody events: the statement and parameters the backend sends,
+    explained by the database's query planner."""
+    Database(url).migrate()
+    engine = create_engine(url)
+    sent: list[tuple[str, object]] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _cur, sql, params, *_: sent.append((sql, params)))
+    with engine.connect() as conn:
+        conn.execute(custody_events(7)).all()
+        ((sql, params),) = sent
+        if url.startswith("sqlite"):
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params).all()
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")  # an empty table: ask whether the index applies
+            rows = conn.exec_driver_sql("EXPLAIN " + sql, params).all()
+    engine.dispose()
+    return " ".join(str(row[-1]) for row in rows)
+
+
+def test_a_lots_custody_is_read_without_its_doses_on_sqlite(tmp_path: Path) -> None:
+    assert "ix_chain_events_lot_custody" in custody_plan(f"sqlite:///{tmp_path / 'm.db'}")
+
+
+def test_a_lots_custody_is_read_without_its_doses_on_postgres(postgres_url: str) -> None:
+    assert "ix_chain_events_lot_custody" in custody_plan(postgres_url)
 
 
 def test_the_platform_runs_on_postgres(postgres_url: str, tmp_path: Path) -> None:
