@@ -40,11 +40,11 @@ from typing import Any
 import httpx
 
 from backend.core.envelope import Keyring
+from bench.backend import PASSWORD, ROOT, BackendProcess, Client
 from devnet.ports import free_port
 from tests.backend.platform import GS, GTIN_HEPB, FakeOracle, deploy_platform
 from tests.chain.nodes import AnvilNode
 
-ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results" / "api.json"
 TARGETS = {"doses_per_s": 100, "provenance_p99_ms": 100, "sites_rps": 1_000}
 WORKERS = 2
@@ -52,7 +52,6 @@ WORKERS = 2
 CLINICS = 8
 THREADS = 32
 PROBE_S = 10
-PASSWORD = "bench-pass-1"
 DOSES_PER_CLINIC = 20_000
 
 
@@ -73,14 +72,12 @@ def main() -> None:
 # --- the platform --------------------------------------------------------------------------------------------
 
 
-class Server:
+class Server(BackendProcess):
     """`python -m backend serve` on a free port, with its own database and keys."""
 
     def __init__(self, workdir: Path, rpc_url: str, oracle_url: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = os.environ | {
-            "VAXLEDGER_BACKEND_PORT": str(self.port),
+        env = os.environ | {
+            "VAXLEDGER_BACKEND_PORT": str(free_port()),
             "VAXLEDGER_BACKEND_RPC_URL": rpc_url,
             "VAXLEDGER_BACKEND_MANIFEST": str(workdir / "manifest.json"),
             "VAXLEDGER_BACKEND_DATABASE_URL": f"sqlite:///{workdir / 'backend.db'}",
@@ -93,52 +90,12 @@ class Server:
         for role, login in (("admin", "admin"), ("regulator", "regulator")):
             subprocess.run(
                 [sys.executable, "-m", "backend", "create-user", "--role", role, "--login", login],
-                env=self.env | {"VAXLEDGER_NEW_PASSWORD": PASSWORD},
+                env=env | {"VAXLEDGER_NEW_PASSWORD": PASSWORD},
                 cwd=ROOT,
                 check=True,
                 capture_output=True,
             )
-        self.log = open(workdir / "backend.log", "wb")  # noqa: SIM115 (lives as long as the server)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "backend", "serve"],
-            env=self.env,
-            cwd=ROOT,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the backend did not come up: see {workdir / 'backend.log'}")
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:  # a request still waiting on the chain holds the graceful stop up
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self.log.close()
-
-
-class Client:
-    def __init__(self, url: str, login: str | None = None) -> None:
-        self.http = httpx.Client(base_url=url, timeout=60)
-        if login:
-            token = self.call("post", "/v1/auth/login", {"login": login, "password": PASSWORD})["access_token"]
-            self.http.headers["Authorization"] = f"Bearer {token}"
-
-    def call(self, method: str, path: str, body: Any = None) -> Any:
-        response = self.http.request(method.upper(), path, json=body)
-        if response.status_code >= 300:
-            raise RuntimeError(f"{method.upper()} {path}: {response.status_code} {response.text}")
-        return response.json()
+        super().__init__(workdir, env)
 
 
 def district(url: str) -> dict[str, Any]:

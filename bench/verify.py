@@ -36,7 +36,6 @@ import re
 import secrets
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -53,14 +52,13 @@ from backend.schedule import edition_for
 from backend.services import accounts, persons
 from backend.services.supply import CHINA
 from backend.verification import consents, schools
+from bench.backend import PASSWORD, ROOT, BackendProcess, Client
 from devnet.ports import free_port
 from tests.backend.platform import deploy_platform
 from tests.chain.nodes import AnvilNode
 
-ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results" / "verify.json"
 TARGETS = {"verify_rps": 1_000, "roster_2000_s": 2.0}
-PASSWORD = "bench-pass-1"
 ROSTER = 2_000
 POOL = 2_000
 CHILDREN_PER_GUARDIAN = 50
@@ -94,50 +92,6 @@ def settings(workdir: Path, rpc_url: str, port: int, keys: str) -> dict[str, str
         "VAXLEDGER_BACKEND_ORACLE_URL": f"http://127.0.0.1:{free_port()}",
         "VAXLEDGER_BACKEND_LOG_LEVEL": "WARNING",
     }
-
-
-class Server:
-    """`python -m backend serve` in its own process."""
-
-    def __init__(self, workdir: Path, env: dict[str, str]) -> None:
-        self.url = f"http://127.0.0.1:{env['VAXLEDGER_BACKEND_PORT']}"
-        self.log = open(workdir / "backend.log", "wb")  # noqa: SIM115 (lives as long as the server)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "backend", "serve"],
-            env=os.environ | env,
-            cwd=ROOT,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the backend did not come up: see {workdir / 'backend.log'}")
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
-        self.log.close()
-
-
-class Client:
-    def __init__(self, url: str, login: str | None = None) -> None:
-        self.http = httpx.Client(base_url=url, timeout=120)
-        if login:
-            token = self.call("post", "/v1/auth/login", {"login": login, "password": PASSWORD})["access_token"]
-            self.http.headers["Authorization"] = f"Bearer {token}"
-
-    def call(self, method: str, path: str, body: Any = None) -> Any:
-        response = self.http.request(method.upper(), path, json=body)
-        if response.status_code >= 300:
-            raise RuntimeError(f"{method.upper()} {path}: {response.status_code} {response.text}")
-        return response.json()
 
 
 def lots_on_chain(url: str) -> dict[str, tuple[int, int]]:
@@ -348,7 +302,7 @@ def run(seconds: float) -> dict[str, Any]:
             school = accounts.new_user(rt, s, role="school", login="school", password=PASSWORD, display_name="实验小学")
             school_id = school.id
             key = schools.create_key(s, school, "bench")["key"]
-        server = Server(workdir, env)
+        server = BackendProcess(workdir, os.environ | env)
         lots = lots_on_chain(server.url)
         made = time.perf_counter()
         tokens = children(rt, school_id, lots, ROSTER + POOL)
