@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import http.server
+import json
+import threading
+import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from web3 import Web3
@@ -11,7 +16,7 @@ from web3.exceptions import ExtraDataLengthError
 from web3.providers.base import BaseProvider
 from web3.types import RPCEndpoint, RPCResponse
 
-from chain.client import configure, connect, has_poa, needs_poa
+from chain.client import KeepAliveProvider, configure, connect, has_poa, needs_poa
 from chain.errors import ChainUnavailable
 from devnet.ports import free_port
 from tests.chain.nodes import AnvilNode
@@ -72,3 +77,61 @@ def test_a_node_that_does_not_answer_is_named() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(ChainUnavailable, match=url.replace(".", r"\.")):
         connect(url, timeout_s=2)
+
+
+class _Node(http.server.BaseHTTPRequestHandler):
+    """A JSON-RPC node that answers eth_chainId, says who it saw, and misbehaves on request."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive
+    connections: ClassVar[set[int]] = set()
+    authorizations: ClassVar[list[str | None]] = []
+
+    def do_POST(self) -> None:
+        request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).connections.add(self.client_address[1])
+        type(self).authorizations.append(self.headers.get("Authorization"))
+        if request["method"] == "fail":
+            self._send(502, b"bad gateway")
+            return
+        self._send(200, json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": "0x7a69"}).encode())
+        if request["method"] == "hang_up":
+            self.close_connection = True  # an idle keep-alive connection the node closes
+
+    def _send(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def node() -> Iterator[str]:
+    _Node.connections.clear()
+    _Node.authorizations.clear()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Node)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://user:p%40ss@127.0.0.1:{server.server_address[1]}/rpc"
+    server.shutdown()
+    server.server_close()
+
+
+def test_calls_share_one_kept_alive_connection_and_survive_the_node_closing_it(node: str) -> None:
+    provider = KeepAliveProvider(node, timeout_s=5)
+    for _ in range(5):
+        assert provider.make_request(RPCEndpoint("eth_chainId"), [])["result"] == "0x7a69"
+    assert len(_Node.connections) == 1
+    provider.make_request(RPCEndpoint("hang_up"), [])
+    time.sleep(0.1)
+    assert provider.make_request(RPCEndpoint("eth_chainId"), [])["result"] == "0x7a69"  # not lost on the dead one
+    assert len(_Node.connections) == 2
+    assert set(_Node.authorizations) == {"Basic " + base64.b64encode(b"user:p@ss").decode()}
+
+
+def test_an_http_error_is_a_connection_error_callers_retry(node: str) -> None:
+    provider = KeepAliveProvider(node, timeout_s=5)
+    with pytest.raises(OSError, match="HTTP 502"):
+        provider.make_request(RPCEndpoint("fail"), [])
+    assert provider.make_request(RPCEndpoint("eth_chainId"), [])["result"] == "0x7a69"  # a new connection
