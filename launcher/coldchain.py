@@ -88,7 +88,7 @@ class ColdChain:
             saved = json.loads(world.read_text())
             start_ms, faults = saved["start_ms"], saved["faults"]
             args += ["--start-ms", str(start_ms), "--resume"]
-        else:
+        else:  # a state kept before the world was: live from now
             faults = []
         for fault in faults:
             args += ["--fault", fault]
