@@ -1,4 +1,4 @@
-"""Debian's Chromium, headless, driven by Playwright (never `playwright install`): a page per test that
+"""Debian's Chromium, headless, driven by Playwright (never its own browser builds): a page per test that
 speaks Chinese in the district's time zone, keeps a record of what it asked for, and saves screenshots
 under test-artifacts/frontend/."""
 
