@@ -3,29 +3,18 @@ comment the acknowledgement requires; recorded in the audit log like any staff a
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from backend.db.models.offchain import AuditEntry, User
+from backend.db.models.offchain import User
 from backend.runtime import Runtime
-from backend.services import accounts
+from backend.services import accounts, audit
+from backend.services.writes import Actor
 
 
 def acknowledge(rt: Runtime, s: Session, user: User, alarm_id: str, comment: str) -> Any:
     by = accounts.display_name(rt, user) or f"user {user.id}"
     result = rt.oracle.ack(alarm_id, by, comment)
-    s.add(
-        AuditEntry(
-            at=int(time.time()),
-            user_id=user.id,
-            role=user.role,
-            facility_id=user.facility_id,
-            action="ack_alarm",
-            target=f"alarm {alarm_id}",
-            status="ok",
-            detail=comment[:500],
-        )
-    )
+    audit.record(s, Actor.of(user), "ack_alarm", f"alarm {alarm_id}", comment[:500])
     return result

@@ -4,16 +4,15 @@ the audit log with who read it."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.db.models import chainview as cv
-from backend.db.models.offchain import AuditEntry, Guardianship, Person, User
+from backend.db.models.offchain import Guardianship, Person, User
 from backend.runtime import Runtime
-from backend.services import persons, queries
+from backend.services import audit, persons, queries
 from backend.services.writes import Actor
 
 
@@ -45,18 +44,7 @@ def recipients(rt: Runtime, s: Session, actor: Actor, lot_id: int) -> dict[str, 
                 "guardian_phones": _guardian_phones(rt, s, person),
             }
         out.append(entry)
-    s.add(
-        AuditEntry(
-            at=int(time.time()),
-            user_id=actor.user_id,
-            role=actor.role,
-            facility_id=actor.facility_id,
-            action="read_recall_recipients",
-            target=f"lot {lot_id}",
-            status="ok",
-            detail=f"{len(out)} doses",
-        )
-    )
+    audit.record(s, actor, "read_recall_recipients", f"lot {lot_id}", f"{len(out)} doses")
     linked = sum(1 for e in out if e["person_id"])
     return {"lot": facts, "doses": len(out), "reachable": linked, "unlinked": len(out) - linked, "recipients": out}
 

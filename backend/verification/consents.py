@@ -23,12 +23,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.db.models import chainview as cv
-from backend.db.models.offchain import AuditEntry, Person, User
+from backend.db.models.offchain import Person, User
 from backend.db.models.verification import ConsentGrant
 from backend.errors import ApiError
 from backend.runtime import Runtime
-from backend.services import accounts
+from backend.services import accounts, audit
 from backend.services.supply import CHINA
+from backend.services.writes import Actor
 from backend.verification import messages, schools
 from backend.verification.records import today
 from backend.verification.service import service
@@ -196,13 +197,4 @@ def grant_out(g: ConsentGrant, school_name: str, now: int) -> dict[str, Any]:
 
 
 def _audit(s: Session, user: User, action: str, grant_id: str) -> None:
-    s.add(
-        AuditEntry(
-            at=int(time.time()),
-            user_id=user.id,
-            role=user.role,
-            action=action,
-            target=f"consent {grant_id}",
-            status="ok",
-        )
-    )
+    audit.record(s, Actor.of(user), action, f"consent {grant_id}")

@@ -16,11 +16,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.db.models.offchain import AuditEntry, Guardianship, Notification, Person, User
+from backend.db.models.offchain import Guardianship, Notification, Person, User
 from backend.db.models.verification import Referral
 from backend.errors import ApiError
 from backend.runtime import Runtime
-from backend.services import persons
+from backend.services import audit, persons
+from backend.services.writes import Actor
 from backend.verification import records
 from backend.verification.schools import Caller
 from backend.verification.service import service
@@ -139,18 +140,7 @@ def for_clinic(rt: Runtime, s: Session, user: User) -> list[dict[str, Any]]:
                 "guardian_phones": _guardian_phones(rt, s, person),
             }
         )
-    s.add(
-        AuditEntry(
-            at=now,
-            user_id=user.id,
-            role=user.role,
-            facility_id=user.facility_id,
-            action="read_referrals",
-            target=f"facility {user.facility_id}",
-            status="ok",
-            detail=f"{len(out)} referrals",
-        )
-    )
+    audit.record(s, Actor.of(user), "read_referrals", f"facility {user.facility_id}", f"{len(out)} referrals", at=now)
     return out
 
 

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from backend.core.envelope import Keyring
 from backend.db.engine import Database
-from backend.db.models.offchain import AuditEntry
 from backend.db.models.verification import VerifierKey
 from backend.errors import ApiError
+from backend.services import audit
 from backend.services.writes import Actor
 
 CURRENT_TTL_S = 2.0
@@ -146,17 +146,7 @@ def _conflict() -> ApiError:
 
 
 def _audit(s: Session, actor: Actor, action: str, key_id: str) -> None:
-    s.add(
-        AuditEntry(
-            at=int(time.time()),
-            user_id=actor.user_id,
-            role=actor.role,
-            facility_id=actor.facility_id,
-            action=action,
-            target=f"verifier key {key_id}",
-            status="ok",
-        )
-    )
+    audit.record(s, actor, action, f"verifier key {key_id}")
 
 
 def published(s: Session) -> list[dict[str, Any]]:
