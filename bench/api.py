@@ -39,9 +39,8 @@ from typing import Any
 
 import httpx
 
-from backend.core.envelope import Keyring
-from bench.backend import PASSWORD, ROOT, BackendProcess, Client
-from devnet.ports import free_port
+from bench.backend import PASSWORD, ROOT, Client
+from devnet.backend_proc import BackendProcess
 from tests.backend.platform import GS, GTIN_HEPB, FakeOracle, deploy_platform
 from tests.chain.nodes import AnvilNode
 
@@ -72,30 +71,14 @@ def main() -> None:
 # --- the platform --------------------------------------------------------------------------------------------
 
 
-class Server(BackendProcess):
+def start_server(workdir: Path, rpc_url: str, oracle_url: str) -> BackendProcess:
     """`python -m backend serve` on a free port, with its own database and keys."""
-
-    def __init__(self, workdir: Path, rpc_url: str, oracle_url: str) -> None:
-        env = os.environ | {
-            "VAXLEDGER_BACKEND_PORT": str(free_port()),
-            "VAXLEDGER_BACKEND_RPC_URL": rpc_url,
-            "VAXLEDGER_BACKEND_MANIFEST": str(workdir / "manifest.json"),
-            "VAXLEDGER_BACKEND_DATABASE_URL": f"sqlite:///{workdir / 'backend.db'}",
-            "VAXLEDGER_BACKEND_MASTER_KEYS": Keyring.generate_text("bench"),
-            "VAXLEDGER_BACKEND_ORACLE_URL": oracle_url,
-            "VAXLEDGER_BACKEND_LOG_LEVEL": "WARNING",
-            "VAXLEDGER_BACKEND_WORKERS": str(WORKERS),
-            "VAXLEDGER_BACKEND_LOCK_DIR": str(workdir / "locks"),
-        }
-        for role, login in (("admin", "admin"), ("regulator", "regulator")):
-            subprocess.run(
-                [sys.executable, "-m", "backend", "create-user", "--role", role, "--login", login],
-                env=env | {"VAXLEDGER_NEW_PASSWORD": PASSWORD},
-                cwd=ROOT,
-                check=True,
-                capture_output=True,
-            )
-        super().__init__(workdir, env)
+    proc = BackendProcess(
+        workdir, rpc_url, label="bench", oracle_url=oracle_url, workers=str(WORKERS), lock_dir=str(workdir / "locks")
+    )
+    for role in ("admin", "regulator"):
+        proc.create_user(role, role, PASSWORD)
+    return proc.start()
 
 
 def district(url: str) -> dict[str, Any]:
@@ -272,7 +255,7 @@ def run(seconds: float) -> dict[str, Any]:
     server = None
     try:
         deploy_platform(node.url, workdir / "manifest.json")
-        server = Server(workdir, node.url, oracle.url)
+        server = start_server(workdir, node.url, oracle.url)
         built = district(server.url)
         plan = {"url": server.url, "threads": THREADS, "seconds": seconds, "clinics": built["clinics"]}
         load = subprocess.run(

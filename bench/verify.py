@@ -44,15 +44,14 @@ from typing import Any
 
 import httpx
 
-from backend.core.config import BackendSettings
-from backend.core.envelope import Keyring
 from backend.db.models import chainview as cv
 from backend.runtime import Runtime
 from backend.schedule import edition_for
 from backend.services import accounts, persons
 from backend.services.supply import CHINA
 from backend.verification import consents, schools
-from bench.backend import PASSWORD, ROOT, BackendProcess, Client
+from bench.backend import PASSWORD, ROOT, Client
+from devnet.backend_proc import BackendProcess
 from devnet.ports import free_port
 from tests.backend.platform import deploy_platform
 from tests.chain.nodes import AnvilNode
@@ -80,18 +79,6 @@ def main() -> None:
 
 
 # --- the platform ---------------------------------------------------------------------------------------------
-
-
-def settings(workdir: Path, rpc_url: str, port: int, keys: str) -> dict[str, str]:
-    return {
-        "VAXLEDGER_BACKEND_PORT": str(port),
-        "VAXLEDGER_BACKEND_RPC_URL": rpc_url,
-        "VAXLEDGER_BACKEND_MANIFEST": str(workdir / "manifest.json"),
-        "VAXLEDGER_BACKEND_DATABASE_URL": f"sqlite:///{workdir / 'backend.db'}",
-        "VAXLEDGER_BACKEND_MASTER_KEYS": keys,
-        "VAXLEDGER_BACKEND_ORACLE_URL": f"http://127.0.0.1:{free_port()}",
-        "VAXLEDGER_BACKEND_LOG_LEVEL": "WARNING",
-    }
 
 
 def lots_on_chain(url: str) -> dict[str, tuple[int, int]]:
@@ -291,10 +278,8 @@ def run(seconds: float) -> dict[str, Any]:
     server = None
     try:
         deploy_platform(node.url, workdir / "manifest.json")
-        env = settings(workdir, node.url, free_port(), Keyring.generate_text("bench"))
-        rt = Runtime(
-            BackendSettings(**{k.removeprefix("VAXLEDGER_BACKEND_").lower(): v for k, v in env.items()}, indexer=False)
-        )
+        server = BackendProcess(workdir, node.url, label="bench", oracle_url=f"http://127.0.0.1:{free_port()}")
+        rt = server.runtime()  # the children are written in bulk, in-process, before the server starts
         rt.start()
         with rt.db.session() as s:
             for role in ("admin", "regulator"):
@@ -302,7 +287,7 @@ def run(seconds: float) -> dict[str, Any]:
             school = accounts.new_user(rt, s, role="school", login="school", password=PASSWORD, display_name="实验小学")
             school_id = school.id
             key = schools.create_key(s, school, "bench")["key"]
-        server = BackendProcess(workdir, os.environ | env)
+        server.start()
         lots = lots_on_chain(server.url)
         made = time.perf_counter()
         tokens = children(rt, school_id, lots, ROSTER + POOL)

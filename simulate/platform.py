@@ -1,9 +1,9 @@
 """The platform under simulation, as real processes on loopback, each on a port of its own and stopped at the
 end: a fresh Anvil whose clock starts on the warm-up day, the three contracts, mosquitto, the oracle daemon
 (`python -m oracle run`), the backend (`python -m backend serve` over a fresh SQLite file or a throwaway
-PostgreSQL). Built as tests/faults/harness.py builds them, from the same helpers. The oracle starts last
-(its device registry names the district's equipment, made through the backend), on a port chosen first so
-the backend knows where to ask for trip records."""
+PostgreSQL). Built as tests/faults/harness.py builds them, from the same helpers (devnet.backend_proc). The
+oracle starts last (its device registry names the district's equipment, made through the backend), on a port
+chosen first so the backend knows where to ask for trip records."""
 
 from __future__ import annotations
 
@@ -11,19 +11,14 @@ import contextlib
 import os
 import secrets
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
-import httpx
 from sqlalchemy import create_engine, text
 
-from backend.core.config import BackendSettings
-from backend.core.envelope import Keyring
-from backend.runtime import Runtime
 from chain.client import connect
 from chain.dev import ORACLE_INDEX, dev_account
 from chain.manifest import Manifest
+from devnet.backend_proc import BackendProcess
 from devnet.ports import free_port
 from oracle import broker as mqtt
 from tests.backend.platform import deploy_platform
@@ -36,70 +31,6 @@ PLATFORM_LOGINS = (("admin", "admin"), ("regulator", "regulator"))
 TOKEN_TTL_S = 86_400
 """Access tokens live a day: the default 15 minutes is wall time, which a replay compresses; clients would
 refresh at a rate that says nothing about the district."""
-
-
-class Backend:
-    """`python -m backend serve` with its own database, keys and port."""
-
-    def __init__(
-        self, workdir: Path, rpc_url: str, oracle_url: str, oracle_token: str, database_url: str, workers: int
-    ):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.database_url = database_url
-        self.settings = {
-            "VAXLEDGER_BACKEND_PORT": str(self.port),
-            "VAXLEDGER_BACKEND_RPC_URL": rpc_url,
-            "VAXLEDGER_BACKEND_MANIFEST": str(workdir / "manifest.json"),
-            "VAXLEDGER_BACKEND_DATABASE_URL": database_url,
-            "VAXLEDGER_BACKEND_MASTER_KEYS": Keyring.generate_text("sim"),
-            "VAXLEDGER_BACKEND_ORACLE_URL": oracle_url,
-            "VAXLEDGER_BACKEND_ORACLE_API_TOKEN": oracle_token,
-            "VAXLEDGER_BACKEND_LOG_LEVEL": "WARNING",
-            "VAXLEDGER_BACKEND_WORKERS": str(workers),
-            "VAXLEDGER_BACKEND_LOCK_DIR": str(workdir / "locks"),
-            "VAXLEDGER_BACKEND_ACCESS_TOKEN_TTL_S": str(TOKEN_TTL_S),
-        }
-        env = os.environ | self.settings
-        for role, login in PLATFORM_LOGINS:
-            subprocess.run(
-                [sys.executable, "-m", "backend", "create-user", "--role", role, "--login", login],
-                env=env | {"VAXLEDGER_NEW_PASSWORD": PASSWORD},
-                cwd=ROOT,
-                check=True,
-                capture_output=True,
-            )
-        self.log_path = workdir / "backend.log"
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "backend", "serve"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
-            )
-        wait_for(self._ready, 120, "the backend was not ready", self.log_tail)
-
-    def _ready(self) -> bool:
-        if self.process.poll() is not None:
-            raise RuntimeError(f"the backend exited with {self.process.returncode}:\n{self.log_tail()}")
-        try:
-            return httpx.get(self.url + "/readyz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def log_tail(self, lines: int = 30) -> str:
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def runtime(self) -> Runtime:
-        """An in-process view of the same database and chain, without an indexer of its own (for the checks)."""
-        values = {k.removeprefix("VAXLEDGER_BACKEND_").lower(): v for k, v in self.settings.items()}
-        return Runtime(BackendSettings(**values | {"indexer": "false"}))
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
 
 
 class Platform:
@@ -120,15 +51,21 @@ class Platform:
             self.stack.callback(self.broker.stop)
             self.oracle_port = free_port()
             self.database_url = self._database(database)
-            self.backend = Backend(
+            self.backend = BackendProcess(
                 workdir,
                 self.node.url,
-                f"http://127.0.0.1:{self.oracle_port}",
-                self.oracle_token,
-                self.database_url,
-                workers,
+                label="sim",
+                database_url=self.database_url,
+                oracle_url=f"http://127.0.0.1:{self.oracle_port}",
+                oracle_api_token=self.oracle_token,
+                workers=str(workers),
+                lock_dir=str(workdir / "locks"),
+                access_token_ttl_s=str(TOKEN_TTL_S),
             )
+            for role, login in PLATFORM_LOGINS:
+                self.backend.create_user(role, login, PASSWORD)
             self.stack.callback(self.backend.stop)
+            self.backend.start()
             self.oracle: OracleProcess | None = None
         except BaseException:
             self.stack.close()

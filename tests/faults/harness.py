@@ -24,14 +24,10 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import os
 import random
 import signal
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -41,14 +37,12 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from backend.core.config import BackendSettings
-from backend.core.envelope import Keyring
 from backend.db.models import chainview as cv
 from backend.db.models.offchain import AuditEntry
 from backend.indexer.check import differences
 from backend.runtime import Runtime
 from chain.dev import ORACLE_INDEX, dev_account
-from devnet.ports import free_port
+from devnet.backend_proc import BackendProcess
 from oracle import devices
 from oracle.broker import Broker
 from oracle.devices import DeviceEntry, Registry
@@ -70,6 +64,8 @@ CONFIRMATIONS = 4
 to disk, a second or two)."""
 RECEIPT_TIMEOUT_S = 5
 """A restarted node has forgotten its pool: unmined transactions are sent again after this long."""
+HEALTHY = "/healthz"
+"""The backend counts as up once it answers: /readyz may rightly say no while its indexer catches up after a kill."""
 READING_INTERVAL_S = 60
 
 
@@ -146,73 +142,20 @@ class Chain:
         self.node.stop()
 
 
-class Backend:
+def backend(workdir: Path, rpc_url: str, oracle_url: str) -> BackendProcess:
     """`python -m backend serve` over SQLite, killed and restarted like any process."""
-
-    def __init__(self, workdir: Path, rpc_url: str, oracle_url: str) -> None:
-        self.workdir = workdir
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.settings = {
-            "VAXLEDGER_BACKEND_PORT": str(self.port),
-            "VAXLEDGER_BACKEND_RPC_URL": rpc_url,
-            "VAXLEDGER_BACKEND_MANIFEST": str(workdir / "manifest.json"),
-            "VAXLEDGER_BACKEND_DATABASE_URL": f"sqlite:///{workdir / 'backend.db'}",
-            "VAXLEDGER_BACKEND_MASTER_KEYS": Keyring.generate_text("faults"),
-            "VAXLEDGER_BACKEND_ORACLE_URL": oracle_url,
-            "VAXLEDGER_BACKEND_CONFIRMATIONS": "0",
-            "VAXLEDGER_BACKEND_LOG_LEVEL": "WARNING",
-            "VAXLEDGER_BACKEND_INDEXER_POLL_S": "0.1",
-            "VAXLEDGER_BACKEND_RECEIPT_TIMEOUT_S": str(RECEIPT_TIMEOUT_S),
-        }
-        self.env = os.environ | self.settings
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log_path = workdir / "backend.log"
-        for role in ("admin", "regulator"):
-            subprocess.run(
-                [sys.executable, "-m", "backend", "create-user", "--role", role, "--login", role],
-                env=self.env | {"VAXLEDGER_NEW_PASSWORD": PASSWORD},
-                cwd=ROOT,
-                check=True,
-                capture_output=True,
-            )
-
-    def start(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "backend", "serve"], env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
-            )
-        wait_for(self._healthy, 60, "the backend did not start", self.log_tail)
-
-    def _healthy(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise AssertionError(f"the backend exited with {self.process.returncode}:\n{self.log_tail()}")
-        try:
-            with urllib.request.urlopen(self.url + "/healthz", timeout=1):
-                return True
-        except OSError:
-            return False
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-
-    def log_tail(self, lines: int = 30) -> str:
-        return (
-            "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:]) if self.log_path.exists() else ""
-        )
-
-    def runtime(self) -> Runtime:
-        """An in-process view of the same database and chain, for the final checks (no indexer of its own)."""
-        values = {k.removeprefix("VAXLEDGER_BACKEND_").lower(): v for k, v in self.settings.items()}
-        return Runtime(BackendSettings(**values | {"indexer": "false"}))
+    proc = BackendProcess(
+        workdir,
+        rpc_url,
+        label="faults",
+        oracle_url=oracle_url,
+        confirmations="0",
+        indexer_poll_s="0.1",
+        receipt_timeout_s=str(RECEIPT_TIMEOUT_S),
+    )
+    for role in ("admin", "regulator"):
+        proc.create_user(role, role, PASSWORD)
+    return proc
 
 
 class Api:
@@ -262,8 +205,8 @@ class FaultRun:
         self.chain = Chain(workdir, durable=durable_chain)
         self.chain.start()
         self.manifest = deploy_platform(self.chain.url, workdir / "manifest.json")
-        self.backend = Backend(workdir, self.chain.url, self.fake_oracle.url)
-        self.backend.start()
+        self.backend = backend(workdir, self.chain.url, self.fake_oracle.url)
+        self.backend.start(ready=HEALTHY, timeout=60)
         self.broker = broker
         self.equipment: list[int] = []
         self.lot_number = ""
@@ -273,10 +216,8 @@ class FaultRun:
         if interval:
             self.chain.mine_every_second()
             self.backend.stop()
-            self.backend.env["VAXLEDGER_BACKEND_CONFIRMATIONS"] = self.backend.settings[
-                "VAXLEDGER_BACKEND_CONFIRMATIONS"
-            ] = str(confirmations)
-            self.backend.start()
+            self.backend.settings["confirmations"] = str(confirmations)
+            self.backend.start(ready=HEALTHY, timeout=60)
             self.nurse = Api(self.backend.url, "nurse")
         self.oracle = OracleProcess(workdir, self._oracle_env(confirmations))
         self.oracle.start()
@@ -446,7 +387,7 @@ class FaultRun:
             self.oracle.start(timeout=60)
         else:
             self.backend.kill()
-            self.backend.start()
+            self.backend.start(ready=HEALTHY, timeout=60)
 
     def _settle(self) -> None:
         def oracle_done() -> bool:
