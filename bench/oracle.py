@@ -480,7 +480,6 @@ def main() -> int:
         oracle = OracleProcess(workdir, env)
         stack.callback(oracle.stop)
         oracle.start()
-        wait_for(lambda: oracle.status()["mqtt"]["connected"], 30, "the daemon did not subscribe", oracle.log_tail)
 
         run = throughput(oracle, broker, node, payloads, tmp)
         print(f"daemon over MQTT: {run['sustained']:,} readings/s sustained; {time.perf_counter() - began:.0f} s in")

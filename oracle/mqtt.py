@@ -84,6 +84,7 @@ class Subscriber:
             self.client.tls_set(ca_certs=str(tls_ca), tls_version=ssl.PROTOCOL_TLS_CLIENT)
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.on_connect = self._on_connect
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
 
@@ -111,8 +112,18 @@ class Subscriber:
             log.error("MQTT broker %s:%d refused the connection: %s", self.host, self.port, reason_code)
             return
         client.subscribe(self.topic, qos=1)
+        log.info("MQTT connected to %s:%d, subscribing to %s", self.host, self.port, self.topic)
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reason_codes: Any, properties: Any) -> None:
+        # Connected counts from the broker's SUBACK: until then, a reading published on a first (not yet
+        # persistent) session would find no subscription and be dropped.
+        if any(code.is_failure for code in reason_codes):
+            log.error(
+                "MQTT broker %s:%d refused the subscription to %s: %s", self.host, self.port, self.topic, reason_codes
+            )
+            return
         self.connected.set()
-        log.info("MQTT connected to %s:%d, subscribed to %s", self.host, self.port, self.topic)
+        log.info("MQTT subscribed to %s", self.topic)
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any, props: Any) -> None:
         self.connected.clear()

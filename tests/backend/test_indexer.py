@@ -119,7 +119,7 @@ def logs_on_chain(c: Chain) -> int:
 
 def test_the_view_follows_the_chain(chain: Chain) -> None:
     lot = chain.activity()
-    assert chain.rt.indexer.wait_for(chain.head(), 10)
+    assert chain.rt.indexer.wait_for(chain.head(), 60)
     assert differences(chain.rt) == []
     with chain.rt.db.sessions() as s:
         assert s.get(cv.Stock, (lot, chain.cdc_room)).available == 50
@@ -128,7 +128,7 @@ def test_the_view_follows_the_chain(chain: Chain) -> None:
 
 def test_a_restart_resumes_from_the_cursor_and_applies_nothing_twice(chain: Chain) -> None:
     chain.activity()
-    assert chain.rt.indexer.wait_for(chain.head(), 10)
+    assert chain.rt.indexer.wait_for(chain.head(), 60)
     chain.rt.indexer.stop()
     stopped_at = chain.rt.indexer.block
     lot = chain.activity()  # while no indexer runs
@@ -159,7 +159,7 @@ def test_the_indexer_rides_out_a_node_restart(chain: Chain) -> None:
     chain.rt.indexer = indexer
     try:
         chain.activity()
-        assert indexer.wait_for(chain.head(), 10)
+        assert indexer.wait_for(chain.head(), 60)
         chain.node.stop()  # Anvil writes its state on the way out
         deadline = time.monotonic() + 10
         while indexer.last_error is None and time.monotonic() < deadline:

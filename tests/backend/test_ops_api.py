@@ -48,7 +48,7 @@ def test_every_error_has_the_same_shape(stack: Stack) -> None:
 
 def test_the_view_equals_the_chain_after_all_that_activity(stack: Stack) -> None:
     stack.stocked_lot()
-    assert stack.rt.indexer.wait_for(stack.rt.ledgers.get().w3.eth.block_number, 10)
+    assert stack.rt.indexer.wait_for(stack.rt.ledgers.get().w3.eth.block_number, 60)
     assert differences(stack.rt) == []
 
 

@@ -89,6 +89,6 @@ def run_main_path(stack: Stack) -> None:
     (dose,) = citizen.ok("get", f"/v1/me/family/{fam['children'][0]}/doses")
     assert dose["lot"]["lot_id"] == lot and dose["path_complete"]
     assert stack.anonymous().ok("get", f"/v1/lots/{lot}/provenance")["balance"]["administered"] == 1
-    assert stack.rt.indexer.wait_for(stack.rt.ledgers.get().w3.eth.block_number, 10)
+    assert stack.rt.indexer.wait_for(stack.rt.ledgers.get().w3.eth.block_number, 60)
     assert differences(stack.rt) == []
     assert stack.client.post("/v1/auth/login", json={"login": fam["phone"], "password": "nope-1234"}).status_code == 401

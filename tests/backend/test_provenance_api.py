@@ -27,7 +27,7 @@ def anchor(stack: Stack, readings: dict[int, tuple[int, int, int]], since_ms: in
     window = os.urandom(32)
     oracle = TxSender(ledger.w3, dev_account(ORACLE_INDEX), errors=ledger.errors)
     receipt = oracle.send(cold_chain.functions.anchorWindow(window, headers))
-    assert stack.rt.indexer.wait_for(receipt["blockNumber"], 10)
+    assert stack.rt.indexer.wait_for(receipt["blockNumber"], 60)
     return "0x" + window.hex()
 
 
@@ -37,7 +37,7 @@ def report_excursion(stack: Stack, equipment: int, started_ms: int) -> str:
     lots = sorted(int(x) for x in _lots_in(stack, equipment))
     oracle = TxSender(ledger.w3, dev_account(ORACLE_INDEX), errors=ledger.errors)
     receipt = oracle.send(ledger.cold_chain.functions.reportExcursion(ref, equipment, 1, 2, started_ms, lots, []))
-    assert stack.rt.indexer.wait_for(receipt["blockNumber"], 10)
+    assert stack.rt.indexer.wait_for(receipt["blockNumber"], 60)
     return "0x" + ref.hex()
 
 

@@ -6,7 +6,6 @@ import base64
 import http.server
 import json
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -107,11 +106,20 @@ class _Node(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    hung_up = threading.Event()  # set once the node has closed a connection on its side
+
+    def shutdown_request(self, request: Any) -> None:
+        super().shutdown_request(request)
+        type(self).hung_up.set()
+
+
 @pytest.fixture
 def node() -> Iterator[str]:
     _Node.connections.clear()
     _Node.authorizations.clear()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Node)
+    _Server.hung_up.clear()
+    server = _Server(("127.0.0.1", 0), _Node)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://user:p%40ss@127.0.0.1:{server.server_address[1]}/rpc"
     server.shutdown()
@@ -124,7 +132,7 @@ def test_calls_share_one_kept_alive_connection_and_survive_the_node_closing_it(n
         assert provider.make_request(RPCEndpoint("eth_chainId"), [])["result"] == "0x7a69"
     assert len(_Node.connections) == 1
     provider.make_request(RPCEndpoint("hang_up"), [])
-    time.sleep(0.1)
+    assert _Server.hung_up.wait(10)
     assert provider.make_request(RPCEndpoint("eth_chainId"), [])["result"] == "0x7a69"  # not lost on the dead one
     assert len(_Node.connections) == 2
     assert set(_Node.authorizations) == {"Basic " + base64.b64encode(b"user:p@ss").decode()}

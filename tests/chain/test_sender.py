@@ -150,10 +150,18 @@ def test_a_timed_out_send_is_resent_as_the_same_transaction(w3: Web3, setup: tup
     start = w3.eth.get_transaction_count(sender.address)
     w3.provider.make_request(RPCEndpoint("evm_setAutomine"), [False])
     try:
-        timer = threading.Timer(0.7, lambda: w3.provider.make_request(RPCEndpoint("evm_mine"), []))
-        timer.start()
+
+        def mine_once_sent() -> None:  # counted from the broadcast, so a slow setup cannot mine an empty block
+            deadline = time.monotonic() + 30
+            while w3.eth.get_transaction_count(sender.address, "pending") == start and time.monotonic() < deadline:
+                time.sleep(0.02)
+            time.sleep(0.7)
+            w3.provider.make_request(RPCEndpoint("evm_mine"), [])
+
+        miner = threading.Thread(target=mine_once_sent)
+        miner.start()
         receipt = slow.send(facility(ledger))  # waits, re-broadcasts the same bytes ~3 times, then sees it mined
-        timer.join()
+        miner.join()
     finally:
         w3.provider.make_request(RPCEndpoint("evm_setAutomine"), [True])
     block = w3.eth.get_block(receipt["blockNumber"])

@@ -46,7 +46,16 @@ class OracleProcess:
         )
         log.close()
         wait_for(lambda: self._healthy(), timeout, f"oracle did not answer on {self.url}", self.log_tail)
+        if self.env.get("VAXLEDGER_ORACLE_MQTT_PORT", "0") != "0":
+            # Readings published before the broker confirms the subscription would be dropped on a first start.
+            wait_for(self._subscribed, timeout, "the oracle did not subscribe to the broker", self.log_tail)
         return self
+
+    def _subscribed(self) -> bool:
+        try:
+            return self.status()["mqtt"]["connected"]
+        except OSError:  # busy replaying after a restart: ask again
+            return False
 
     def _healthy(self) -> bool:
         assert self.process is not None
@@ -59,7 +68,7 @@ class OracleProcess:
             return False
 
     def status(self) -> dict[str, Any]:
-        with urllib.request.urlopen(self.url + "/v1/status", timeout=5) as r:
+        with urllib.request.urlopen(self.url + "/v1/status", timeout=30) as r:  # busy replaying after a restart
             return json.loads(r.read())
 
     def kill(self) -> None:
