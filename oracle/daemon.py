@@ -317,5 +317,8 @@ class Daemon:
                 "unacknowledged": len(self.alarms.alarms(unacked_only=True)),
             },
             "chain": {"connected": self.link is not None and self.chain_error is None, "error": self.chain_error},
-            "mqtt": {"connected": bool(self.subscriber and self.subscriber.connected.is_set())},
+            "mqtt": {
+                "connected": bool(self.subscriber and self.subscriber.connected.is_set()),
+                "refused": self.subscriber.refusal if self.subscriber else None,
+            },
         }

@@ -67,6 +67,7 @@ class Subscriber:
         self.linger_s = linger_ms / 1000
         self.retry_max_s = retry_max_s
         self.connected = threading.Event()
+        self.refusal: str | None = None  # the broker's last "no" (to the login or the subscription), for /v1/status
         self.received = 0
         self.acked = 0
         self._inbox: queue.Queue[Any] = queue.Queue()
@@ -109,6 +110,7 @@ class Subscriber:
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
         if reason_code.is_failure:
+            self.refusal = f"connection refused: {reason_code}"
             log.error("MQTT broker %s:%d refused the connection: %s", self.host, self.port, reason_code)
             return
         client.subscribe(self.topic, qos=1)
@@ -118,10 +120,10 @@ class Subscriber:
         # Connected counts from the broker's SUBACK: until then, a reading published on a first (not yet
         # persistent) session would find no subscription and be dropped.
         if any(code.is_failure for code in reason_codes):
-            log.error(
-                "MQTT broker %s:%d refused the subscription to %s: %s", self.host, self.port, self.topic, reason_codes
-            )
+            self.refusal = f"subscription to {self.topic} refused: {', '.join(map(str, reason_codes))}"
+            log.error("MQTT broker %s:%d: %s", self.host, self.port, self.refusal)
             return
+        self.refusal = None
         self.connected.set()
         log.info("MQTT subscribed to %s", self.topic)
 

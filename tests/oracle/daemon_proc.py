@@ -53,9 +53,11 @@ class OracleProcess:
 
     def _subscribed(self) -> bool:
         try:
-            return self.status()["mqtt"]["connected"]
+            mqtt = self.status()["mqtt"]
         except OSError:  # busy replaying after a restart: ask again
             return False
+        assert mqtt["refused"] is None, mqtt["refused"]
+        return mqtt["connected"]
 
     def _healthy(self) -> bool:
         assert self.process is not None

@@ -72,6 +72,30 @@ def connected(broker: Broker, files: BrokerFiles, user: str, password: str | Non
     return client
 
 
+def test_an_oracle_the_broker_turns_away_says_why_and_is_never_counted_as_subscribed(
+    tls: tuple[Broker, BrokerFiles],
+) -> None:
+    broker, files = tls
+    oracle = Subscriber(  # the oracle's login with a stale password
+        RecordingSink(),
+        host=broker.host,
+        port=broker.port,
+        topic="vaxledger/readings/#",
+        client_id=f"misconfigured-{uuid.uuid4().hex[:8]}",
+        username="vaxledger-oracle",
+        password="not-" + files.passwords["vaxledger-oracle"],
+        tls_ca=files.ca_cert,
+    ).start()
+    try:
+        deadline = time.monotonic() + 10
+        while oracle.refusal is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert oracle.refusal is not None and "connection refused" in oracle.refusal, oracle.refusal
+        assert not oracle.connected.is_set()  # /v1/status says so, instead of waiting for readings that never come
+    finally:
+        oracle.stop()
+
+
 def test_devices_reach_the_oracle_only_through_their_own_topic(tls: tuple[Broker, BrokerFiles]) -> None:
     broker, files = tls
     credentials = json.loads(files.credentials.read_text())
