@@ -29,7 +29,6 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -39,7 +38,7 @@ from typing import Any
 
 import httpx
 
-from bench.backend import PASSWORD, ROOT, Client
+from bench.backend import PASSWORD, ROOT, Client, scratch
 from devnet.backend_proc import BackendProcess
 from tests.backend.platform import GS, GTIN_HEPB, FakeOracle, deploy_platform
 from tests.chain.nodes import AnvilNode
@@ -249,33 +248,33 @@ def uncached_provenance(url: str, lots: list[int]) -> list[float]:
 
 
 def run(seconds: float) -> dict[str, Any]:
-    workdir = Path(tempfile.mkdtemp(prefix="vaxledger-bench-api-"))
-    oracle = FakeOracle()
-    node = AnvilNode().start()
-    server = None
-    try:
-        deploy_platform(node.url, workdir / "manifest.json")
-        server = start_server(workdir, node.url, oracle.url)
-        built = district(server.url)
-        plan = {"url": server.url, "threads": THREADS, "seconds": seconds, "clinics": built["clinics"]}
-        load = subprocess.run(
-            [sys.executable, "-m", "bench.api", "--load", json.dumps(plan)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        doses = json.loads(load.stdout)
-        cold = uncached_provenance(server.url, built["lots"])
-        paths = [f"/v1/lots/{lot}/provenance" for lot in built["lots"]]
-        provenance = wrk(server.url, cycling(paths), 8, PROBE_S, workdir)
-        sites = wrk(server.url + "/v1/sites", None, 32, PROBE_S, workdir)
-        events = doses["doses"] // len(built["lots"])
-    finally:
-        if server is not None:
-            server.stop()
-        node.stop()
-        oracle.close()
+    with scratch("vaxledger-bench-api-") as workdir:
+        oracle = FakeOracle()
+        node = AnvilNode().start()
+        server = None
+        try:
+            deploy_platform(node.url, workdir / "manifest.json")
+            server = start_server(workdir, node.url, oracle.url)
+            built = district(server.url)
+            plan = {"url": server.url, "threads": THREADS, "seconds": seconds, "clinics": built["clinics"]}
+            load = subprocess.run(
+                [sys.executable, "-m", "bench.api", "--load", json.dumps(plan)],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            doses = json.loads(load.stdout)
+            cold = uncached_provenance(server.url, built["lots"])
+            paths = [f"/v1/lots/{lot}/provenance" for lot in built["lots"]]
+            provenance = wrk(server.url, cycling(paths), 8, PROBE_S, workdir)
+            sites = wrk(server.url + "/v1/sites", None, 32, PROBE_S, workdir)
+            events = doses["doses"] // len(built["lots"])
+        finally:
+            if server is not None:
+                server.stop()
+            node.stop()
+            oracle.close()
     return {
         "doses_per_s": round(doses["doses"] / doses["seconds"], 1),
         "provenance_p99_ms": round(provenance["p99_ms"], 2),

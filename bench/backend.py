@@ -3,6 +3,11 @@ another process): it signs in and fails loudly on any answer but a success."""
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,3 +29,15 @@ class Client:
         if response.status_code >= 300:
             raise RuntimeError(f"{method.upper()} {path}: {response.status_code} {response.text}")
         return response.json()
+
+
+@contextlib.contextmanager
+def scratch(prefix: str) -> Iterator[Path]:
+    """A temp folder for one run: removed after a good run, kept (and named) after a failed one for its logs."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield path
+    except BaseException:
+        print(f"the run failed; its files and logs are kept in {path}", file=sys.stderr)
+        raise
+    shutil.rmtree(path, ignore_errors=True)

@@ -36,7 +36,6 @@ import re
 import secrets
 import sqlite3
 import subprocess
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -50,7 +49,7 @@ from backend.schedule import edition_for
 from backend.services import accounts, persons
 from backend.services.supply import CHINA
 from backend.verification import consents, schools
-from bench.backend import PASSWORD, ROOT, Client
+from bench.backend import PASSWORD, ROOT, Client, scratch
 from devnet.backend_proc import BackendProcess
 from devnet.ports import free_port
 from tests.backend.platform import deploy_platform
@@ -273,40 +272,42 @@ def verify_each(url: str, key: str, tokens: list[str]) -> None:
 
 
 def run(seconds: float) -> dict[str, Any]:
-    workdir = Path(tempfile.mkdtemp(prefix="vaxledger-bench-verify-"))
-    node = AnvilNode().start()
-    server = None
-    try:
-        deploy_platform(node.url, workdir / "manifest.json")
-        server = BackendProcess(workdir, node.url, label="bench", oracle_url=f"http://127.0.0.1:{free_port()}")
-        rt = server.runtime()  # the children are written in bulk, in-process, before the server starts
-        rt.start()
-        with rt.db.session() as s:
-            for role in ("admin", "regulator"):
-                accounts.new_user(rt, s, role=role, login=role, password=PASSWORD)
-            school = accounts.new_user(rt, s, role="school", login="school", password=PASSWORD, display_name="实验小学")
-            school_id = school.id
-            key = schools.create_key(s, school, "bench")["key"]
-        server.start()
-        lots = lots_on_chain(server.url)
-        made = time.perf_counter()
-        tokens = children(rt, school_id, lots, ROSTER + POOL)
-        setup_s = time.perf_counter() - made
-        with rt.db.engine.connect() as db:
-            # The setup's bulk write is copied into the database file now, not during a measured request.
-            db.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        rt.stop()
-        cold_roster, roster_statuses, signed = roster(server.url, key, tokens[:ROSTER])
-        warm_roster, _, _ = roster(server.url, key, tokens[:ROSTER])
-        pool = tokens[ROSTER:]
-        first = wrk(server.url, wrk_script(pool, key, walk=True), FIRST_S, workdir)
-        verify_each(server.url, key, pool)
-        load = wrk(server.url, wrk_script(pool, key, walk=False), seconds, workdir)
-        covered, coverage_s = coverage(server.url, workdir / "backend.db")
-    finally:
-        if server is not None:
-            server.stop()
-        node.stop()
+    with scratch("vaxledger-bench-verify-") as workdir:
+        node = AnvilNode().start()
+        server = None
+        try:
+            deploy_platform(node.url, workdir / "manifest.json")
+            server = BackendProcess(workdir, node.url, label="bench", oracle_url=f"http://127.0.0.1:{free_port()}")
+            rt = server.runtime()  # the children are written in bulk, in-process, before the server starts
+            rt.start()
+            with rt.db.session() as s:
+                for role in ("admin", "regulator"):
+                    accounts.new_user(rt, s, role=role, login=role, password=PASSWORD)
+                school = accounts.new_user(
+                    rt, s, role="school", login="school", password=PASSWORD, display_name="实验小学"
+                )
+                school_id = school.id
+                key = schools.create_key(s, school, "bench")["key"]
+            server.start()
+            lots = lots_on_chain(server.url)
+            made = time.perf_counter()
+            tokens = children(rt, school_id, lots, ROSTER + POOL)
+            setup_s = time.perf_counter() - made
+            with rt.db.engine.connect() as db:
+                # The setup's bulk write is copied into the database file now, not during a measured request.
+                db.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            rt.stop()
+            cold_roster, roster_statuses, signed = roster(server.url, key, tokens[:ROSTER])
+            warm_roster, _, _ = roster(server.url, key, tokens[:ROSTER])
+            pool = tokens[ROSTER:]
+            first = wrk(server.url, wrk_script(pool, key, walk=True), FIRST_S, workdir)
+            verify_each(server.url, key, pool)
+            load = wrk(server.url, wrk_script(pool, key, walk=False), seconds, workdir)
+            covered, coverage_s = coverage(server.url, workdir / "backend.db")
+        finally:
+            if server is not None:
+                server.stop()
+            node.stop()
     return {
         "verify_rps": round(load["rps"]),
         "roster_2000_s": round(cold_roster, 3),
