@@ -23,8 +23,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from chain.dev import ANVIL_HISTORY, DEV_HARDFORK
 from chain.dev import DEV_CHAIN_ID as CHAIN_ID
-from chain.dev import DEV_HARDFORK
 from devnet.ports import port_is_free
 from launcher.backend import Backend
 from launcher.coldchain import ColdChain
@@ -62,6 +62,7 @@ def start_chain(port: int, state_dir: Path) -> subprocess.Popen[bytes]:
             DEV_HARDFORK,
             "--gas-limit",
             "30000000",
+            *ANVIL_HISTORY,
             "--state",
             str(state_dir / "state.json"),
         ],

@@ -21,7 +21,7 @@ from brownie._config import CONFIG
 from brownie.network.contract import ContractConstructor, ContractTx
 
 from chain.client import connect
-from chain.dev import DEV_HARDFORK
+from chain.dev import ANVIL_HISTORY, DEV_HARDFORK
 from devnet.ports import free_port
 from scripts.brownie_fixes import no_deployment_database, tolerate_receipt_lag
 
@@ -52,6 +52,8 @@ def open_session(*, port: int | None = None, rpc_url: str | None = None, verbose
     else:
         CONFIG.networks["development"]["cmd_settings"]["port"] = port or free_port()
         CONFIG.networks["development"]["cmd_settings"]["evm_version"] = DEV_HARDFORK
+        if CONFIG.networks["development"].get("cmd", "").split(" ")[0] == "anvil":  # Brownie has no setting for it
+            CONFIG.networks["development"]["cmd"] = " ".join(("anvil", *ANVIL_HISTORY))
         network.connect("development")
 
 

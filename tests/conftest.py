@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from chain.dev import DEV_HARDFORK
+from chain.dev import ANVIL_HISTORY, DEV_HARDFORK
 from devnet.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,3 +37,5 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if development is not None:
         development["cmd_settings"]["port"] = free_port()
         development["cmd_settings"]["evm_version"] = DEV_HARDFORK
+        if development.get("cmd", "").split(" ")[0] == "anvil":  # Brownie has no setting for it
+            development["cmd"] = " ".join(("anvil", *ANVIL_HISTORY))

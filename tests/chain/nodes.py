@@ -15,7 +15,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.types import RPCEndpoint
 
-from chain.dev import DEV_HARDFORK
+from chain.dev import ANVIL_HISTORY, DEV_HARDFORK
 from devnet.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +45,7 @@ class AnvilNode:
                 "--silent",
                 "--hardfork",
                 self.hardfork,
+                *ANVIL_HISTORY,
                 *self.extra,
             ],
             stdout=subprocess.DEVNULL,
