@@ -2,17 +2,18 @@
 
     make bench-verify        (python -m bench.verify [--seconds 10])
 
-A fresh Anvil with the contracts, and the real server (`python -m backend serve`: uvicorn, one process,
-SQLite, its indexer running). The district's products (one per vaccine type of the schedule) and a lot
-of each go on chain through the API. Children of primary-school-entry age (6 to 7 years) get a realistic
-dose history from the schedule's own rules, most complete, some missing a dose; their dose records are
-written straight into the indexed `doses` table (about 20 doses a child: putting 100,000 doses on chain
-would take longer than the whole bench, and verification reads only that table). Each child has a
-guardian's signed consent for the school, made through the same service the API uses.
+A fresh Anvil with the contracts, and the real server (`python -m backend serve`: WORKERS uvicorn workers, one
+per core as bench-api runs it, with the indexer in their parent process, SQLite). The district's products (one
+per vaccine type of the schedule) and a lot of each go on chain through the API. Children of
+primary-school-entry age (6 to 7 years) get a realistic dose history from the schedule's own rules, most
+complete, some missing a dose; their dose records are written straight into the indexed `doses` table (about
+20 doses a child: putting 100,000 doses on chain would take longer than the whole bench, and verification
+reads only that table). Each child has a guardian's signed consent for the school, made through the same
+service the API uses.
 
 1. roster_2000_s: one POST /v1/verify/roster of 2,000 tokens whose children nobody has verified yet (no
-   cache helps), timed from the request to the whole answer. Then the same roster again (cached
-   evaluations), for comparison.
+   cache helps), timed from the request to the whole answer. Then the same roster again, for comparison
+   (cached evaluations if it reaches the worker that made them: each worker caches its own).
 2. first_verify_rps: `wrk` (Debian's package, a second process) walks 2,000 other children's tokens in
    order, each thread its own half, for FIRST_S seconds with the school's API key: every request is a
    child's first verification of the day (evaluated, signed, stored). Then every child of the pool is
@@ -63,6 +64,7 @@ CHILDREN_PER_GUARDIAN = 50
 MISSING_SHARE = 0.15
 CONNECTIONS = 32
 WRK_THREADS = 2
+WORKERS = 2
 FIRST_S = 3
 
 
@@ -277,7 +279,14 @@ def run(seconds: float) -> dict[str, Any]:
         server = None
         try:
             deploy_platform(node.url, workdir / "manifest.json")
-            server = BackendProcess(workdir, node.url, label="bench", oracle_url=f"http://127.0.0.1:{free_port()}")
+            server = BackendProcess(
+                workdir,
+                node.url,
+                label="bench",
+                oracle_url=f"http://127.0.0.1:{free_port()}",
+                workers=str(WORKERS),
+                lock_dir=str(workdir / "locks"),
+            )
             rt = server.runtime()  # the children are written in bulk, in-process, before the server starts
             rt.start()
             with rt.db.session() as s:
@@ -331,7 +340,8 @@ def run(seconds: float) -> dict[str, Any]:
                 "after_a_dose_s": round(coverage_s[2], 3),
             },
             "setup_s": round(setup_s, 1),
-            "machine": f"{os.cpu_count()} cores; backend: one uvicorn process on SQLite; chain: Anvil (automine)",
+            "machine": f"{os.cpu_count()} cores; backend: {WORKERS} uvicorn workers and the indexer's process on "
+            "SQLite; chain: Anvil (automine)",
             "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         },
     }
