@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ class AnvilNode:
 
     def start(self) -> AnvilNode:
         assert ANVIL.exists(), "npm ci installs anvil"
+        errors = tempfile.TemporaryFile()  # noqa: SIM115 (the node's stderr for as long as it runs)
         self.process = subprocess.Popen(
             [
                 str(ANVIL),
@@ -49,15 +51,18 @@ class AnvilNode:
                 *self.extra,
             ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=errors,  # a few lines under --silent: why it would not start (a state file it cannot load)
         )
         probe = Web3(Web3.HTTPProvider(self.url, exception_retry_configuration=None))
         for _ in range(100):
             if probe.is_connected():
                 return self
+            if self.process.poll() is not None:
+                break
             time.sleep(0.05)
         self.stop()
-        raise RuntimeError(f"anvil did not start on {self.url}")
+        errors.seek(0)
+        raise RuntimeError(f"anvil did not start on {self.url}: {errors.read().decode(errors='replace')[-2000:]}")
 
     def stop(self) -> None:
         if self.process is not None:

@@ -32,3 +32,10 @@ def test_a_long_run_keeps_recent_states_and_writes_none_to_disk() -> None:
         with pytest.raises(Web3RPCError, match="BlockOutOfRange"):  # an old one is refused, not invented
             w3.eth.get_balance(payee, head - 600)
     assert spilled() == before
+
+
+def test_a_node_that_cannot_start_says_why(tmp_path: Path) -> None:
+    torn = tmp_path / "state.json"
+    torn.write_text('{"block": {"number": "0x1"')  # a state file cut short, as a kill -9 mid-write leaves it
+    with pytest.raises(RuntimeError, match="failed to parse json"):
+        AnvilNode("--state", str(torn)).start()
